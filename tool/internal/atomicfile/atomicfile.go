@@ -1,0 +1,83 @@
+// Package atomicfile writes outputs so that a reader never sees a partial
+// file: data goes to a temporary file in the same directory, which is renamed
+// over the destination only once it is complete.
+package atomicfile
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// File is an output being written; Commit publishes it, Abort discards it.
+type File struct {
+	*bufio.Writer
+	f    *os.File
+	path string
+	done bool
+}
+
+// Create starts writing path (mode 0644 once committed).
+func Create(path string) (*File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	return &File{Writer: bufio.NewWriterSize(f, 1<<20), f: f, path: path}, nil
+}
+
+// Commit flushes, closes and renames the file into place.
+func (a *File) Commit() error {
+	if a.done {
+		return fmt.Errorf("%s: already committed or aborted", a.path)
+	}
+	a.done = true
+	err := a.Flush()
+	if err == nil {
+		err = a.f.Chmod(0o644)
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("%s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Abort discards the file; it is a no-op after Commit, so it can be deferred.
+func (a *File) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write runs fill on a new atomic file and commits it if fill succeeds.
+func Write(path string, fill func(io.Writer) error) error {
+	a, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer a.Abort()
+	if err := fill(a); err != nil {
+		return err
+	}
+	return a.Commit()
+}

@@ -1,0 +1,148 @@
+// Package plan holds the per-module plan: the alias symbols the scan decided
+// to add to one module object, and the identity of the object it was made
+// for, so that the rewrite step refuses a plan meant for another file.
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
+)
+
+// Format names this file format and its version.
+const Format = "kas_alias-plan/1"
+
+// Plan is the content of one plan file (JSON).
+type Plan struct {
+	Format string `json:"format"`
+	// Module is the module's name: its file's basename without a
+	// compression suffix ("configfs.ko" for configfs.ko.xz).
+	Module string `json:"module"`
+	// SHA256 is the hex digest of the module file's bytes as stored
+	// (compressed, if it is).
+	SHA256  string   `json:"sha256"`
+	Symbols []Symbol `json:"symbols"`
+}
+
+// Symbol is one alias to add: a copy of an existing symbol under a new name.
+type Symbol struct {
+	Name    string `json:"name"`
+	Section uint32 `json:"section"` // section header index (SHN_XINDEX resolved)
+	Value   uint64 `json:"value"`
+	Size    uint64 `json:"size"`
+	Bind    string `json:"bind"` // "local", "global" or "weak"
+	Type    string `json:"type"` // "notype", "object", "func", "tls" or "gnu_ifunc"
+}
+
+var binds = map[string]elf.SymBind{"local": elf.STB_LOCAL, "global": elf.STB_GLOBAL, "weak": elf.STB_WEAK}
+
+var types = map[string]elf.SymType{
+	"notype": elf.STT_NOTYPE, "object": elf.STT_OBJECT, "func": elf.STT_FUNC,
+	"tls": elf.STT_TLS, "gnu_ifunc": elf.STT_GNU_IFUNC,
+}
+
+// BindName and TypeName give the plan's spelling of an ELF binding or type.
+func BindName(b elf.SymBind) (string, error) { return nameOf(binds, b, "binding") }
+func TypeName(t elf.SymType) (string, error) { return nameOf(types, t, "type") }
+
+func nameOf[V comparable](m map[string]V, v V, what string) (string, error) {
+	for k, x := range m {
+		if x == v {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("symbol %s %v cannot be aliased", what, v)
+}
+
+// ELFBind and ELFType parse the plan's spelling.
+func (s Symbol) ELFBind() (elf.SymBind, error) { return valueOf(binds, s.Bind, "binding", s.Name) }
+func (s Symbol) ELFType() (elf.SymType, error) { return valueOf(types, s.Type, "type", s.Name) }
+
+func valueOf[V any](m map[string]V, k, what, name string) (V, error) {
+	v, ok := m[k]
+	if !ok {
+		return v, fmt.Errorf("symbol %q: unknown %s %q", name, what, k)
+	}
+	return v, nil
+}
+
+// ModuleName is the module name of a module file path.
+func ModuleName(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".xz", ".zst", ".gz"} {
+		if strings.HasSuffix(base, ext) {
+			return strings.TrimSuffix(base, ext)
+		}
+	}
+	return base
+}
+
+// FileName is the name of the plan file for a module name.
+func FileName(module string) string { return module + ".plan.json" }
+
+// Digest is the identity recorded in a plan for a module file's bytes.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Marshal encodes p deterministically: fields in declaration order, symbols
+// in the order the scan chose.
+func (p *Plan) Marshal() []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
+		panic(err) // only strings and integers: cannot fail
+	}
+	return b.Bytes()
+}
+
+// Write writes p to path atomically.
+func (p *Plan) Write(path string) error { return atomicfile.WriteFile(path, p.Marshal()) }
+
+// Read reads and checks a plan file.
+func Read(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p Plan
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: not a plan file: %v", path, err)
+	}
+	if p.Format != Format {
+		return nil, fmt.Errorf("%s: plan format %q, want %q", path, p.Format, Format)
+	}
+	for _, s := range p.Symbols {
+		if _, err := s.ELFBind(); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		if _, err := s.ELFType(); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+	}
+	return &p, nil
+}
+
+// Check fails unless p was made for a module file with these bytes.
+func (p *Plan) Check(path string, data []byte) error {
+	if name := ModuleName(path); name != p.Module {
+		return fmt.Errorf("%s: plan is for module %s, not %s", path, p.Module, name)
+	}
+	if d := Digest(data); d != p.SHA256 {
+		return fmt.Errorf("%s: plan was made for another version of %s (sha256 %s, file has %s); run the scan again", path, p.Module, p.SHA256, d)
+	}
+	return nil
+}

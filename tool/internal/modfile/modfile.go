@@ -1,0 +1,62 @@
+// Package modfile reads module objects as distributions ship them: plain, or
+// compressed with xz, zstd or gzip (by file suffix). Modules are small, so
+// they are read whole; vmlinux is never read through here.
+package modfile
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// Compressed reports whether path names a compressed module.
+func Compressed(path string) bool {
+	return strings.HasSuffix(path, ".xz") || strings.HasSuffix(path, ".zst") || strings.HasSuffix(path, ".gz")
+}
+
+// Read returns the file's bytes as stored (raw) and its ELF image, which is
+// raw itself for an uncompressed file.
+func Read(path string) (raw, image []byte, err error) {
+	raw, err = os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	image, err = Decompress(path, raw)
+	return raw, image, err
+}
+
+// Decompress returns the ELF image inside raw, the bytes of file path.
+func Decompress(path string, raw []byte) ([]byte, error) {
+	var r io.Reader
+	var err error
+	switch {
+	case strings.HasSuffix(path, ".xz"):
+		r, err = xz.NewReader(bytes.NewReader(raw))
+	case strings.HasSuffix(path, ".zst"):
+		var d *zstd.Decoder
+		d, err = zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderConcurrency(1))
+		if err == nil {
+			defer d.Close()
+			r = d
+		}
+	case strings.HasSuffix(path, ".gz"):
+		r, err = gzip.NewReader(bytes.NewReader(raw))
+	default:
+		return raw, nil
+	}
+	if err == nil {
+		var out bytes.Buffer
+		out.Grow(4 * len(raw))
+		_, err = io.Copy(&out, r)
+		if err == nil {
+			return out.Bytes(), nil
+		}
+	}
+	return nil, fmt.Errorf("%s: cannot decompress: %v", path, err)
+}

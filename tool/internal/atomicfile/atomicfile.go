@@ -14,13 +14,26 @@ import (
 // File is an output being written; Commit publishes it, Abort discards it.
 type File struct {
 	*bufio.Writer
-	f    *os.File
-	path string
-	done bool
+	f      *os.File
+	path   string
+	done   bool
+	direct bool // path is a pipe or device (/dev/stdout): written in place
 }
 
-// Create starts writing path (mode 0644 once committed).
+// Create starts writing path (mode 0644 once committed). A path that is not
+// a regular file (a pipe, /dev/stdout) cannot be renamed over and is written
+// directly.
 func Create(path string) (*File, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s: is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Writer: bufio.NewWriterSize(f, 1<<20), f: f, path: path, direct: true}, nil
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, err
@@ -35,6 +48,12 @@ func (a *File) Commit() error {
 	}
 	a.done = true
 	err := a.Flush()
+	if a.direct {
+		if cerr := a.f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	if err == nil {
 		err = a.f.Chmod(0o644)
 	}
@@ -58,7 +77,9 @@ func (a *File) Abort() {
 	}
 	a.done = true
 	a.f.Close()
-	os.Remove(a.f.Name())
+	if !a.direct {
+		os.Remove(a.f.Name())
+	}
 }
 
 // WriteFile writes data to path atomically.

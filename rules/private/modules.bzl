@@ -1,0 +1,62 @@
+"""kas_alias_modules: the planned alias symbols added to each module."""
+
+load("//rules:providers.bzl", "KasAliasModulesInfo", "KasAliasSymbolsInfo")
+load(":inputs.bzl", "module_name")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
+
+def _kas_alias_modules_impl(ctx):
+    info = ctx.attr.symbols[KasAliasSymbolsInfo]
+    originals = {}
+    rewritten = {}
+    for m in info.modules:
+        name = module_name(m)
+        plan = info.plans[name]
+        out = ctx.actions.declare_file("%s/%s" % (ctx.label.name, name))
+        args = ctx.actions.args()
+        args.add("rewrite")
+        if ctx.attr.drop_signature:
+            args.add("--drop-signature")
+        args.add("--plan", plan)
+        args.add("-o", out)
+        args.add(m)
+
+        # One action per module: a change to one module re-runs only its
+        # rewrite (and the scan); every other rewrite stays a cache hit.
+        ctx.actions.run(
+            executable = kas_alias_tool(ctx),
+            arguments = [args],
+            inputs = [m, plan],
+            outputs = [out],
+            mnemonic = "KasAliasModule",
+            progress_message = "Adding alias symbols to %s" % m.short_path,
+            use_default_shell_env = False,
+        )
+        originals[name] = m
+        rewritten[name] = out
+    groups = {name: depset([f]) for name, f in rewritten.items()}
+    return [
+        DefaultInfo(files = depset(rewritten.values())),
+        OutputGroupInfo(**groups),
+        KasAliasModulesInfo(originals = originals, rewritten = rewritten),
+    ]
+
+kas_alias_modules = rule(
+    implementation = _kas_alias_modules_impl,
+    doc = """Writes each module of a `kas_alias_symbols` scan with its alias symbols added
+(`<name>/<module>`, uncompressed), one action per module (mnemonic
+`KasAliasModule`). Inputs are never modified. Output groups: one per module
+name (`"foo.ko"`).
+
+A signed module is refused unless `drop_signature` is set: sign after aliasing.""",
+    attrs = {
+        "symbols": attr.label(
+            doc = "The `kas_alias_symbols` target whose plans to apply.",
+            mandatory = True,
+            providers = [KasAliasSymbolsInfo],
+        ),
+        "drop_signature": attr.bool(
+            doc = "Drop an appended module signature (it would no longer match). Default: refuse signed modules.",
+        ),
+    },
+    toolchains = [TOOLCHAIN_TYPE],
+)

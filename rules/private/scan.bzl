@@ -1,0 +1,128 @@
+"""kas_alias_symbols: one scan of vmlinux and modules."""
+
+load("//rules:providers.bzl", "KasAliasSymbolsInfo")
+load(":inputs.bzl", "find_modules", "find_vmlinux", "module_name")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
+
+SCHEMES = ["", "tu", "srcline", "counter"]
+
+def _kas_alias_symbols_impl(ctx):
+    vmlinux = find_vmlinux(ctx.attr.vmlinux)
+    modules, trees = find_modules(ctx.attr.modules)
+    if trees:
+        fail("directories (tree artifacts) among modules are not supported yet: %s; list the module files" % ", ".join([t.short_path for t in trees]), "modules")
+    if vmlinux == None and not modules:
+        fail("nothing to scan: give vmlinux and/or modules")
+    dwarf = ctx.file.dwarf
+
+    outputs = []
+    args = ctx.actions.args()
+    inputs = list(modules)
+    syms = None
+    if vmlinux:
+        syms = ctx.actions.declare_file(ctx.label.name + ".syms")
+        args.add("--vmlinux", vmlinux)
+        args.add("--syms", syms)
+        if ctx.attr.mksysmap:
+            args.add("--mksysmap")
+        inputs.append(vmlinux)
+        outputs.append(syms)
+    if dwarf:
+        args.add("--dwarf", dwarf)
+        inputs.append(dwarf)
+    if ctx.attr.scheme:
+        args.add("--scheme", ctx.attr.scheme)
+    if ctx.attr.data:
+        args.add("--data")
+    if ctx.attr.srctree:
+        args.add("--srctree", ctx.attr.srctree)
+    map_tsv = ctx.actions.declare_file(ctx.label.name + ".map.tsv")
+    map_json = ctx.actions.declare_file(ctx.label.name + ".map.json")
+    args.add("--map-tsv", map_tsv)
+    args.add("--map-json", map_json)
+    outputs += [map_tsv, map_json]
+
+    plans = {}
+    for m in modules:
+        name = module_name(m)
+        plans[name] = ctx.actions.declare_file("%s_plans/%s.plan.json" % (ctx.label.name, name))
+    if plans:
+        args.add("--plan-dir", plans.values()[0].dirname)
+        outputs += plans.values()
+
+    # Thousands of modules do not fit a command line: they go in a param file.
+    module_args = ctx.actions.args()
+    module_args.use_param_file("@%s", use_always = True)
+    module_args.set_param_file_format("multiline")
+    module_args.add_all(modules)
+
+    ctx.actions.run(
+        executable = kas_alias_tool(ctx),
+        arguments = ["scan", args, module_args],
+        inputs = inputs,
+        outputs = outputs,
+        mnemonic = "KasAliasScan",
+        progress_message = "Scanning %s and %d modules for duplicate symbols (%s)" % (
+            vmlinux.short_path if vmlinux else "no vmlinux",
+            len(modules),
+            ctx.label,
+        ),
+        use_default_shell_env = False,
+    )
+    return [
+        DefaultInfo(files = depset(([syms] if syms else []) + [map_tsv, map_json])),
+        OutputGroupInfo(
+            syms = depset([syms] if syms else []),
+            alias_map = depset([map_tsv, map_json]),
+            plans = depset(plans.values()),
+        ),
+        KasAliasSymbolsInfo(
+            scheme = ctx.attr.scheme,
+            vmlinux = vmlinux,
+            syms = syms,
+            map_tsv = map_tsv,
+            map_json = map_json,
+            modules = modules,
+            plans = plans,
+        ),
+    ]
+
+kas_alias_symbols = rule(
+    implementation = _kas_alias_symbols_impl,
+    doc = """Scans vmlinux and module objects for symbol names that occur at more than one
+address and names an alias for each, in one action (mnemonic `KasAliasScan`).
+
+Outputs: `<name>.syms` (the vmlinux listing as `nm -n` prints it, with an alias
+line after each aliased symbol), `<name>.map.tsv` and `<name>.map.json` (the
+alias map), and `<name>_plans/<module>.plan.json` for each module (output group
+`plans`), which `kas_alias_modules` applies.""",
+    attrs = {
+        "vmlinux": attr.label(
+            doc = "A target whose files hold vmlinux: the file itself, or any target with a file named `vmlinux` (a Kleaf `kernel_build`). Optional for a modules-only scan.",
+            allow_files = True,
+        ),
+        "modules": attr.label_list(
+            doc = "Targets whose `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz` and `.o` files are modules, scanned in the order given; other files are ignored, directories are read whole.",
+            allow_files = True,
+        ),
+        "scheme": attr.string(
+            doc = "Naming scheme: `tu` (`name@path/of/unit.c`), `srcline` (`name@path_c_123`) or `counter` (`name__7`). Empty: tu where DWARF or STT_FILE symbols exist, counter otherwise.",
+            values = SCHEMES,
+            default = "",
+        ),
+        "data": attr.bool(
+            doc = "tu and srcline: alias duplicated data symbols too, not only code.",
+        ),
+        "srctree": attr.string(
+            doc = "The kernel source tree as DWARF names it, stripped from paths (e.g. `/build/linux`). Empty: paths are cut at the first kernel top-level directory.",
+        ),
+        "dwarf": attr.label(
+            doc = "A separate file with vmlinux's DWARF (a -dbg vmlinux), when vmlinux itself has none.",
+            allow_single_file = True,
+        ),
+        "mksysmap": attr.bool(
+            doc = "Keep in `<name>.syms` only what scripts/mksysmap keeps (the System.map form).",
+        ),
+    },
+    toolchains = [TOOLCHAIN_TYPE],
+)

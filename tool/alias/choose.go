@@ -1,0 +1,377 @@
+package alias
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/listing"
+	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
+)
+
+// Scheme is how alias names are made.
+type Scheme string
+
+const (
+	// Counter appends "__N", N one counter over alias lines in listing
+	// order (the form of the first kas_alias series).
+	Counter Scheme = "counter"
+	// Srcline appends "@" and the sanitised "path:line" of the symbol's
+	// address (the form of the last published series).
+	Srcline Scheme = "srcline"
+	// TU appends "@" and the path of the symbol's translation unit: unique
+	// for statics, and stable across unrelated edits.
+	TU Scheme = "tu"
+)
+
+// Schemes lists the schemes for usage messages.
+const Schemes = "tu, srcline or counter"
+
+// ParseScheme parses a scheme name; "" means Default.
+func ParseScheme(s string) (Scheme, error) {
+	switch sc := Scheme(s); sc {
+	case "", Counter, Srcline, TU:
+		return sc, nil
+	}
+	return "", fmt.Errorf("unknown naming scheme %q (want %s)", s, Schemes)
+}
+
+// MaxName is the longest symbol name scripts/kallsyms accepts (it rejects
+// names of KSYM_NAME_LEN = 512 bytes or more).
+const MaxName = 511
+
+// Options control selection and naming.
+type Options struct {
+	Scheme Scheme // "" picks tu where DWARF or STT_FILE symbols exist, else counter
+	Data   bool   // tu and srcline: alias data symbols too, not only code
+}
+
+// Alias is one alias line: a new name for one symbol of one object.
+type Alias struct {
+	Name   string
+	Object *Object
+	Symbol *Symbol
+	TU     string // translation unit, when known
+	File   string // source file of the address, when known
+	Line   int
+	// Probe is a kprobe location that reaches the symbol on a kernel built
+	// without aliases: "_text+0xOFF" (vmlinux code), "MOD:SYM+0xOFF"
+	// (module code); "" for data or where no base symbol exists.
+	Probe string
+}
+
+// Result is the outcome of a scan.
+type Result struct {
+	Scheme  Scheme
+	Objects []*Object
+	Aliases []Alias // in listing order: objects in order, symbols in nm -n order
+	// Duplicates counts the names at more than one address.
+	Duplicates int
+	// Unlocated counts selected symbols left without alias because their
+	// location is unknown (no DWARF line or translation unit).
+	Unlocated int
+	bySymbol  map[*Symbol]*Alias
+}
+
+// Choose finds the duplicated names across objs and names their aliases.
+func Choose(objs []*Object, opts Options) (*Result, error) {
+	r := &Result{Scheme: opts.Scheme, Objects: objs}
+	if r.Scheme == "" {
+		r.Scheme = defaultScheme(objs)
+	}
+	dup := duplicated(objs)
+	r.Duplicates = len(dup)
+	for _, o := range objs {
+		var cands []*Symbol
+		for i := range o.Symbols {
+			s := &o.Symbols[i]
+			if dup[s.Name] && countable(o, s) && selected(r.Scheme, opts.Data, o, s) {
+				cands = append(cands, s)
+			}
+		}
+		if err := r.name(o, cands); err != nil {
+			return nil, err
+		}
+	}
+	r.unique(objs)
+	r.bySymbol = make(map[*Symbol]*Alias, len(r.Aliases))
+	for i := range r.Aliases {
+		a := &r.Aliases[i]
+		a.Probe = probe(a.Object, a.Symbol)
+		r.bySymbol[a.Symbol] = a
+	}
+	return r, r.verify(objs)
+}
+
+// defaultScheme is tu where some object can tell translation units.
+func defaultScheme(objs []*Object) Scheme {
+	for _, o := range objs {
+		if o.Source != nil && o.Source.HasDWARF() {
+			return TU
+		}
+		for i := range o.Symbols {
+			if o.Symbols[i].File != "" {
+				return TU
+			}
+		}
+	}
+	return Counter
+}
+
+type place struct {
+	obj     *Object
+	section uint32
+	value   uint64
+}
+
+// duplicated returns the names that occur at more than one distinct place
+// (object, section, value) across all objects.
+func duplicated(objs []*Object) map[string]bool {
+	first := make(map[string]place)
+	dup := make(map[string]bool)
+	for _, o := range objs {
+		for i := range o.Symbols {
+			s := &o.Symbols[i]
+			if !countable(o, s) {
+				continue
+			}
+			p := place{o, 0, s.Value}
+			if o.Module {
+				p.section = s.Section // every section of a .ko starts at 0
+			}
+			if q, seen := first[s.Name]; !seen {
+				first[s.Name] = p
+			} else if q != p {
+				dup[s.Name] = true
+			}
+		}
+	}
+	return dup
+}
+
+// countable reports whether a symbol takes part in duplicate detection: a
+// defined symbol that scripts/mksysmap keeps (so it reaches kallsyms), in
+// an allocated section, and not module boilerplate that every module has.
+func countable(o *Object, s *Symbol) bool {
+	if !s.defined() || s.Line.Type == 'n' || !listing.KeptByMksysmap(&s.Line) {
+		return false
+	}
+	return !o.Module || !moduleBoilerplate(s.Name)
+}
+
+func moduleBoilerplate(name string) bool {
+	switch strings.TrimPrefix(name, "__pfx_") {
+	case "__this_module", "init_module", "cleanup_module":
+		return true
+	}
+	return strings.HasPrefix(name, "__UNIQUE_ID_")
+}
+
+// compilerStatic matches names gcc gives function-local statics and switch
+// tables (__func__.0, CSWTCH.12, __key.4), which carry no meaning to probe.
+var compilerStatic = regexp.MustCompile(`^[^.]+\.[0-9]+$|^_note_[0-9]+$`)
+
+// selected reports whether a duplicated symbol gets an alias under scheme.
+func selected(scheme Scheme, data bool, o *Object, s *Symbol) bool {
+	if o.Module {
+		sec := o.section(s.Section)
+		if strings.HasPrefix(sec, ".init") || strings.HasPrefix(sec, ".exit") {
+			return false // freed after init, or never loaded
+		}
+	}
+	if scheme == Counter {
+		return true
+	}
+	for _, p := range []string{"__pfx_", "__cfi_", ".L", "__UNIQUE_ID_"} {
+		if strings.HasPrefix(s.Name, p) {
+			return false
+		}
+	}
+	if s.text() {
+		return true
+	}
+	return data && !compilerStatic.MatchString(s.Name)
+}
+
+// name gives each candidate of o its alias name (before uniqueness).
+func (r *Result) name(o *Object, cands []*Symbol) error {
+	var locs []srcindex.Location
+	if r.Scheme == Srcline && o.Source != nil && o.Source.HasDWARF() {
+		addrs := make([]srcindex.Addr, len(cands))
+		for i, s := range cands {
+			addrs[i] = srcindex.Addr{Section: s.Section, Value: s.Value}
+		}
+		var err error
+		if locs, err = o.Source.Locate(addrs); err != nil {
+			return err
+		}
+	}
+	for i, s := range cands {
+		a := Alias{Object: o, Symbol: s}
+		switch r.Scheme {
+		case Counter:
+			a.Name = s.Name + "__" + strconv.Itoa(len(r.Aliases)+1)
+		case Srcline:
+			if locs == nil || locs[i].File == "" || locs[i].Line == 0 {
+				r.Unlocated++
+				continue
+			}
+			a.TU, a.File, a.Line = locs[i].TU, locs[i].File, locs[i].Line
+			a.Name = s.Name + "@" + sanitize(a.File+":"+strconv.Itoa(a.Line), false)
+		case TU:
+			a.TU = translationUnit(o, s)
+			if a.TU == "" {
+				r.Unlocated++
+				continue
+			}
+			a.Name = s.Name + "@" + sanitize(a.TU, true)
+		}
+		r.Aliases = append(r.Aliases, a)
+	}
+	return nil
+}
+
+// translationUnit is the DWARF compile unit of s, else its STT_FILE name.
+func translationUnit(o *Object, s *Symbol) string {
+	if o.Source != nil && o.Source.HasDWARF() {
+		if tu := o.Source.TU(srcindex.Addr{Section: s.Section, Value: s.Value}); tu != "" {
+			return tu
+		}
+	}
+	return s.File
+}
+
+// sanitize makes a location safe in a symbol name: every byte that is not
+// a letter or digit becomes '_' (the last published series' rule), except
+// that paths keep '/' and '.' (readable, and neither means anything to
+// kprobe_events, while '-', '+' and ':' do).
+func sanitize(loc string, path bool) string {
+	b := []byte(loc)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case path && (c == '/' || c == '.'):
+		default:
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// unique makes every alias name distinct from every other alias and from
+// every existing symbol name, with a "__N" suffix where two would collide,
+// and keeps names within MaxName. Deterministic: suffixes follow listing order.
+func (r *Result) unique(objs []*Object) {
+	taken := make(map[string]bool)
+	for _, o := range objs {
+		for i := range o.Symbols {
+			taken[o.Symbols[i].Name] = true
+		}
+	}
+	count := make(map[string]int, len(r.Aliases))
+	for i := range r.Aliases {
+		a := &r.Aliases[i]
+		a.Name = fit(a.Symbol.Name, a.Name, "")
+		count[a.Name]++
+	}
+	kept := r.Aliases[:0]
+	for _, a := range r.Aliases {
+		if a.Name == "" {
+			r.Unlocated++ // the original name alone is too long for kallsyms
+			continue
+		}
+		if count[a.Name] > 1 || taken[a.Name] {
+			base := a.Name
+			for n := 1; ; n++ {
+				cand := fit(a.Symbol.Name, base, "__"+strconv.Itoa(n))
+				if !taken[cand] && count[cand] == 0 {
+					a.Name = cand
+					break
+				}
+			}
+		}
+		taken[a.Name] = true
+		kept = append(kept, a)
+	}
+	r.Aliases = kept
+}
+
+// fit returns alias+suffix, shortened to MaxName bytes by dropping the
+// start of the part after the original name (the end of a path is the
+// telling part); "" if even the original name and suffix do not fit.
+func fit(orig, alias, suffix string) string {
+	if len(alias)+len(suffix) <= MaxName {
+		return alias + suffix
+	}
+	head := len(orig) + 1 // the original name and '@'
+	room := MaxName - len(suffix) - head
+	if room <= 0 || !strings.HasPrefix(alias, orig+"@") {
+		return ""
+	}
+	return alias[:head] + alias[len(alias)-room:] + suffix
+}
+
+// verify checks what every consumer relies on: no alias name repeats or
+// shadows a symbol, and none is too long for kallsyms.
+func (r *Result) verify(objs []*Object) error {
+	seen := make(map[string]bool)
+	for _, o := range objs {
+		for i := range o.Symbols {
+			seen[o.Symbols[i].Name] = true
+		}
+	}
+	for _, a := range r.Aliases {
+		if seen[a.Name] || len(a.Name) > MaxName || a.Name == "" {
+			return fmt.Errorf("internal error: alias %q of %s in %s is not unique or too long", a.Name, a.Symbol.Name, a.Object.Name)
+		}
+		seen[a.Name] = true
+	}
+	return nil
+}
+
+// probe returns a kprobe location for s that works without aliases.
+func probe(o *Object, s *Symbol) string {
+	if !s.text() {
+		return ""
+	}
+	if !o.Module {
+		if !o.hasText || s.Value < o.text {
+			return ""
+		}
+		return fmt.Sprintf("_text+0x%x", s.Value-o.text)
+	}
+	base := o.uniqueBase(s)
+	if base == nil {
+		return ""
+	}
+	mod := kernelModName(o.Name)
+	if off := s.Value - base.Value; off != 0 {
+		return fmt.Sprintf("%s:%s+0x%x", mod, base.Name, off)
+	}
+	return mod + ":" + base.Name
+}
+
+// uniqueBase finds the nearest symbol at or before s in s's section whose
+// name is unique within the module, so "MOD:base+off" is unambiguous.
+func (o *Object) uniqueBase(s *Symbol) *Symbol {
+	if o.nameCount == nil {
+		o.nameCount = make(map[string]int)
+		for i := range o.Symbols {
+			if o.Symbols[i].defined() {
+				o.nameCount[o.Symbols[i].Name]++
+			}
+		}
+	}
+	var best *Symbol
+	for i := range o.Symbols {
+		c := &o.Symbols[i]
+		if c.Section != s.Section || !c.defined() || c.Value > s.Value || o.nameCount[c.Name] != 1 {
+			continue
+		}
+		if best == nil || c.Value > best.Value {
+			best = c
+		}
+	}
+	return best
+}

@@ -1,0 +1,208 @@
+// Package alias chooses alias names for kernel symbols whose name occurs at
+// more than one address across vmlinux and modules, and renders the results:
+// the listing with alias lines, the alias map and one plan per module.
+package alias
+
+import (
+	"debug/elf"
+	"slices"
+	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
+	"github.com/kas-alias/rules_kas_alias/tool/listing"
+	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
+)
+
+// Object is one scanned input: vmlinux, a module, or a listing read in
+// filter mode.
+type Object struct {
+	Name   string // "vmlinux", or the module name ("configfs.ko")
+	Module bool
+	Width  int // hex digits of a value: 16 for ELFCLASS64, 8 for ELFCLASS32
+	// Symbols are the listed symbols in nm -n order.
+	Symbols []Symbol
+	// Sections are the section names by index ("" where unknown).
+	Sections []string
+	// Source gives translation units and lines (nil without DWARF).
+	Source *srcindex.Index
+	// Digest identifies a module file (plan.Digest of its bytes as stored).
+	Digest string
+	// text is the address of _text in vmlinux (hasText if it exists): the
+	// base of kprobe locations that also work on kernels without aliases.
+	text    uint64
+	hasText bool
+	// nameCount counts defined symbols by name, for module probe bases.
+	nameCount map[string]int
+}
+
+// Symbol is one listing line and what the ELF symbol table says about it.
+type Symbol struct {
+	listing.Line
+	Section uint32 // section index; 0 where unknown (filter mode without --elf)
+	Size    uint64
+	Bind    elf.SymBind
+	Type    elf.SymType
+	File    string // STT_FILE name before it in .symtab, for local symbols
+}
+
+// defined reports whether the symbol has an address (not U, w or v).
+func (s *Symbol) defined() bool {
+	switch s.Line.Type {
+	case 'U', 'w', 'v':
+		return false
+	}
+	return true
+}
+
+// text reports whether the symbol is code (t, T, or weak W of a function).
+func (s *Symbol) text() bool {
+	switch s.Line.Type {
+	case 't', 'T':
+		return true
+	case 'W':
+		return s.Type == elf.STT_FUNC
+	}
+	return false
+}
+
+// FromELF makes an Object of an open ELF file. src may be nil.
+func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*Object, error) {
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	obj := &Object{Name: name, Module: module, Width: 16, Source: src}
+	if f.Class == elf.ELFCLASS32 {
+		obj.Width = 8
+	}
+	obj.Sections = make([]string, len(f.Sections))
+	for i, s := range f.Sections {
+		obj.Sections[i] = s.Name
+	}
+	for i := range syms {
+		s := &syms[i]
+		if !f.Listed(s) {
+			continue
+		}
+		sym := Symbol{
+			// Copies: the names may point into f's mapping, and modules are
+			// closed as soon as they are read.
+			Line:    listing.Line{Value: f.Value(s), Type: f.Letter(s), Name: strings.Clone(s.Name)},
+			Section: s.Section,
+			Size:    s.Size,
+			Bind:    s.Bind,
+			Type:    s.Type,
+		}
+		if s.Bind == elf.STB_LOCAL {
+			sym.File = strings.Clone(s.File)
+		}
+		obj.Symbols = append(obj.Symbols, sym)
+	}
+	sortSymbols(obj.Symbols)
+	obj.findText()
+	return obj, nil
+}
+
+// FromListing makes the vmlinux Object of a listing (filter mode). With an
+// ELF file, each line takes section, size, binding and file from the symbol
+// of the same name and value.
+func FromListing(lines []listing.Line, width int, f *elfread.File, src *srcindex.Index) (*Object, error) {
+	obj := &Object{Name: "vmlinux", Width: width, Source: src}
+	type key struct {
+		name  string
+		value uint64
+	}
+	var byKey map[key]*elfread.Symbol
+	if f != nil {
+		syms, err := f.Symbols()
+		if err != nil {
+			return nil, err
+		}
+		byKey = make(map[key]*elfread.Symbol, len(syms))
+		for i := range syms {
+			s := &syms[i]
+			k := key{s.Name, s.Value}
+			if _, dup := byKey[k]; !dup {
+				byKey[k] = s
+			}
+		}
+		obj.Sections = make([]string, len(f.Sections))
+		for i, s := range f.Sections {
+			obj.Sections[i] = s.Name
+		}
+	}
+	obj.Symbols = make([]Symbol, len(lines))
+	for i, l := range lines {
+		sym := Symbol{Line: l}
+		if s := byKey[key{l.Name, l.Value}]; s != nil {
+			sym.Section, sym.Size, sym.Bind, sym.Type = s.Section, s.Size, s.Bind, s.Type
+			if s.Bind == elf.STB_LOCAL {
+				sym.File = s.File
+			}
+		} else {
+			sym.Bind, sym.Type = guessBindType(l.Type)
+		}
+		obj.Symbols[i] = sym
+	}
+	obj.findText()
+	return obj, nil
+}
+
+// guessBindType derives binding and type from an nm letter, for listing
+// lines with no ELF symbol behind them.
+func guessBindType(letter byte) (elf.SymBind, elf.SymType) {
+	bind := elf.STB_LOCAL
+	switch {
+	case letter == 'W' || letter == 'V' || letter == 'w' || letter == 'v':
+		bind = elf.STB_WEAK
+	case letter >= 'A' && letter <= 'Z':
+		bind = elf.STB_GLOBAL
+	}
+	switch letter {
+	case 't', 'T', 'W':
+		return bind, elf.STT_FUNC
+	case 'i':
+		return bind, elf.STT_GNU_IFUNC
+	}
+	return bind, elf.STT_OBJECT
+}
+
+// sortSymbols puts symbols in nm -n order; a stable sort keeps symbol-table
+// order among lines that print identically.
+func sortSymbols(syms []Symbol) {
+	slices.SortStableFunc(syms, func(a, b Symbol) int {
+		switch {
+		case listing.Less(&a.Line, &b.Line):
+			return -1
+		case listing.Less(&b.Line, &a.Line):
+			return 1
+		}
+		return 0
+	})
+}
+
+func (o *Object) findText() {
+	if o.Module {
+		return
+	}
+	for _, s := range o.Symbols {
+		if s.Name == "_text" && s.defined() {
+			o.text, o.hasText = s.Value, true
+			return
+		}
+	}
+}
+
+// section returns the name of section i, or "" if unknown.
+func (o *Object) section(i uint32) string {
+	if int(i) < len(o.Sections) {
+		return o.Sections[i]
+	}
+	return ""
+}
+
+// kernelModName is the name the kernel gives a module file ("nf-nat.ko" is
+// module nf_nat): what kprobe_events and /proc/kallsyms show in [MOD].
+func kernelModName(module string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(module, ".ko"), "-", "_")
+}

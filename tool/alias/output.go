@@ -1,0 +1,130 @@
+package alias
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/listing"
+	"github.com/kas-alias/rules_kas_alias/tool/plan"
+)
+
+// Listing returns o's listing with each alias line right after its
+// original: same address and type, so address-to-name lookups (which take
+// the first entry at an address) still print the original name.
+func (r *Result) Listing(o *Object, keep func(*listing.Line) bool) []listing.Line {
+	lines := make([]listing.Line, 0, len(o.Symbols)+len(r.Aliases))
+	for i := range o.Symbols {
+		s := &o.Symbols[i]
+		if keep != nil && !keep(&s.Line) {
+			continue
+		}
+		lines = append(lines, s.Line)
+		if a := r.bySymbol[s]; a != nil {
+			lines = append(lines, listing.Line{Value: s.Value, Type: s.Line.Type, Name: a.Name})
+		}
+	}
+	return lines
+}
+
+// MapColumns are the alias map's TSV columns, in order (docs/alias-map.md).
+var MapColumns = []string{"alias", "name", "object", "section", "value", "type", "tu", "srcline", "kprobe"}
+
+// mapEntry is one alias map row; the JSON form uses these field names.
+type mapEntry struct {
+	Alias   string `json:"alias"`
+	Name    string `json:"name"`
+	Object  string `json:"object"`
+	Section string `json:"section"`
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+	TU      string `json:"tu"`
+	Srcline string `json:"srcline"`
+	Kprobe  string `json:"kprobe"`
+}
+
+func (r *Result) entries() []mapEntry {
+	out := make([]mapEntry, len(r.Aliases))
+	for i, a := range r.Aliases {
+		e := mapEntry{
+			Alias:   a.Name,
+			Name:    a.Symbol.Name,
+			Object:  a.Object.Name,
+			Section: a.Object.section(a.Symbol.Section),
+			Value:   fmt.Sprintf("%0*x", a.Object.Width, a.Symbol.Value),
+			Type:    string(a.Symbol.Line.Type),
+			TU:      a.TU,
+			Kprobe:  a.Probe,
+		}
+		if a.File != "" {
+			e.Srcline = a.File + ":" + strconv.Itoa(a.Line)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// WriteMapTSV writes the alias map as tab-separated values with a header.
+func (r *Result) WriteMapTSV(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, strings.Join(MapColumns, "\t")); err != nil {
+		return err
+	}
+	for _, e := range r.entries() {
+		_, err := fmt.Fprintln(w, strings.Join([]string{e.Alias, e.Name, e.Object, e.Section, e.Value, e.Type, e.TU, e.Srcline, e.Kprobe}, "\t"))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MapFormat names the JSON alias map's format and version.
+const MapFormat = "kas_alias-map/1"
+
+// WriteMapJSON writes the alias map as one JSON document.
+func (r *Result) WriteMapJSON(w io.Writer) error {
+	doc := struct {
+		Format  string     `json:"format"`
+		Scheme  Scheme     `json:"scheme"`
+		Aliases []mapEntry `json:"aliases"`
+	}{MapFormat, r.Scheme, r.entries()}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// Plan returns the plan of module o: its aliases as symbols to add.
+func (r *Result) Plan(o *Object) (*plan.Plan, error) {
+	p := &plan.Plan{Format: plan.Format, Module: o.Name, SHA256: o.Digest, Symbols: []plan.Symbol{}}
+	for _, a := range r.Aliases {
+		if a.Object != o {
+			continue
+		}
+		s := a.Symbol
+		bind, err := plan.BindName(aliasBind(s))
+		if err == nil {
+			var typ string
+			if typ, err = plan.TypeName(s.Type); err == nil {
+				p.Symbols = append(p.Symbols, plan.Symbol{
+					Name: a.Name, Section: s.Section, Value: s.Value, Size: s.Size, Bind: bind, Type: typ,
+				})
+				continue
+			}
+		}
+		return nil, fmt.Errorf("%s: %s: %v", o.Name, s.Name, err)
+	}
+	return p, nil
+}
+
+// aliasBind is the binding of an alias: local for a lowercase letter (so it
+// never clashes at link time), the original's binding otherwise.
+func aliasBind(s *Symbol) elf.SymBind {
+	if s.Line.Type >= 'a' && s.Line.Type <= 'z' {
+		return elf.STB_LOCAL
+	}
+	return s.Bind
+}

@@ -106,7 +106,7 @@ func TestKernelDriver(t *testing.T) {
 	}
 	var times []time.Duration
 	var locs []Location
-	var open time.Duration
+	var open, tuTime time.Duration
 	for range *flagRuns {
 		t0 := time.Now()
 		img, done := mmapFile(t, *flagImage)
@@ -115,6 +115,11 @@ func TestKernelDriver(t *testing.T) {
 			t.Fatal(err)
 		}
 		open = time.Since(t0)
+		t1 := time.Now()
+		for _, a := range in {
+			x.TU(a)
+		}
+		tuTime = time.Since(t1)
 		locs, err = x.Locate(in)
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +128,7 @@ func TestKernelDriver(t *testing.T) {
 		done()
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	fmt.Printf("srcindex addresses %d runs %d median %.3f s (last open %.3f s)\n", len(addrs), len(times), times[len(times)/2].Seconds(), open.Seconds())
+	fmt.Printf("srcindex addresses %d runs %d median %.3f s (last run: mmap+Open %.3f s, TU of every address %.1f ms)\n", len(addrs), len(times), times[len(times)/2].Seconds(), open.Seconds(), float64(tuTime.Microseconds())/1000)
 	if *flagOut != "" {
 		w, _ := os.Create(*flagOut)
 		bw := bufio.NewWriter(w)

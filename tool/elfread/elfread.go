@@ -38,7 +38,6 @@ type File struct {
 	shstrndx   uint32
 	symtab     int    // index of the SHT_SYMTAB section, 0 if none
 	secLetter  []byte // nm's lowercase letter per section; 0: no BFD section (abs)
-	secSmall   []bool // SEC_SMALL_DATA per section
 }
 
 // Section is one section header, with its name resolved.

@@ -14,11 +14,9 @@ const (
 	shnMIPSSundefined = 0xff04
 	shnX8664Lcommon   = 0xff02
 
-	shfMIPSGPRel = 0x10000000
-
-	sttCommon = elf.STT_COMMON     // 5
-	sttIFunc  = elf.STT_GNU_IFUNC  // 10
-	stbUnique = elf.SymBind(10) // STB_GNU_UNIQUE
+	sttCommon = elf.STT_COMMON    // 5
+	sttIFunc  = elf.STT_GNU_IFUNC // 10
+	stbUnique = elf.SymBind(10)   // STB_GNU_UNIQUE
 )
 
 // symClass is where BFD puts a symbol.
@@ -35,7 +33,7 @@ const (
 // classifySections computes nm's lowercase letter for every section the way
 // BFD derives section flags from the header (bfd/elf.c
 // _bfd_elf_make_section_from_shdr, the back ends' section_from_shdr for
-// small data) and turns them into a letter (bfd/syms.c coff_section_type,
+// special section indices) and turns them into a letter (bfd/syms.c coff_section_type,
 // decode_section_type). Sections that BFD does not turn into a BFD section
 // (section header string table, .symtab, its string table, its
 // SHT_SYMTAB_SHNDX, relocation sections it attaches to their target) get 0:
@@ -43,7 +41,6 @@ const (
 func (f *File) classifySections() {
 	n := len(f.Sections)
 	f.secLetter = make([]byte, n)
-	f.secSmall = make([]bool, n)
 	var strtab uint32
 	if f.symtab != 0 {
 		strtab = f.Sections[f.symtab].Link
@@ -70,16 +67,11 @@ func (f *File) classifySections() {
 				continue
 			}
 		}
-		small := false
-		switch f.Machine {
-		case elf.EM_MIPS, elf.EM_MIPS_RS3_LE:
-			small = uint64(s.Flags)&shfMIPSGPRel != 0
-		case elf.EM_PPC:
-			name := strings.TrimPrefix(s.Name, ".PPC.EMB")
-			small = strings.HasPrefix(name, ".sbss") || strings.HasPrefix(name, ".sdata")
-		}
-		f.secSmall[i] = small
-		f.secLetter[i] = sectionLetter(s, small)
+		// BFD marks no ELF section SEC_SMALL_DATA when reading (GNU nm
+		// 2.40 prints D/B, never G/S, for .sdata/.sbss symbols of mips
+		// and powerpc objects), so only the small common section of MIPS
+		// (SHN_MIPS_SCOMMON, 'c') is small.
+		f.secLetter[i] = sectionLetter(s, false)
 	}
 }
 
@@ -250,12 +242,17 @@ func (f *File) Value(s *Symbol) uint64 {
 		return 0
 	case classCommon, classSmallCommon:
 		return s.Size
-	case classSection:
-		if f.Type == elf.ET_REL && sec > 0 {
-			return s.Value + f.Sections[sec].Addr
-		}
 	}
-	return s.Value
+	v := s.Value
+	// BFD's ARM back end clears the Thumb bit of function addresses
+	// (elf32_arm_swap_symbol_in).
+	if f.Machine == elf.EM_ARM && (s.Type == elf.STT_FUNC || s.Type == sttIFunc) {
+		v &^= 1
+	}
+	if cl == classSection && f.Type == elf.ET_REL && sec > 0 {
+		v += f.Sections[sec].Addr
+	}
+	return v
 }
 
 // Undefined reports whether nm prints s without a value (U, w, v).

@@ -3,6 +3,6 @@ module github.com/kas-alias/rules_kas_alias
 go 1.26.8
 
 require (
-	github.com/klauspost/compress v1.20.3
+	github.com/klauspost/compress v1.18.0
 	github.com/ulikunitz/xz v0.5.17
 )

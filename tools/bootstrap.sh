@@ -92,9 +92,7 @@ fi
 GOSDK="$DEPS/go_sdk/bin/go"
 export GOTOOLCHAIN=local GOWORK=off
 
-# 2b. rules_go, patched: (1) go_tool_binary must pass -p main (Go >= 1.20
-# refuses to link objects without a package path); (2) the stdlib builder,
-# used for pure/race/cross builds, must set GODEBUG=installgoroot=all.
+# 2b. rules_go, patched for Go >= 1.20 SDKs (the patch file says why).
 RULES_GO_PATCH="$ROOT/tools/rules_go-v0.34.0-go1.20.patch"
 rules_go_stamp=".bootstrap-$RULES_GO_VERSION-$(sha256sum <"$RULES_GO_PATCH" | cut -c1-12)"
 if [ ! -f "$DEPS/rules_go/$rules_go_stamp" ]; then

@@ -73,8 +73,10 @@ def _kas_alias_symbols_impl(ctx):
         DefaultInfo(files = depset(([syms] if syms else []) + [map_tsv, map_json])),
         OutputGroupInfo(
             syms = depset([syms] if syms else []),
-            alias_map = depset([map_tsv, map_json]),
+            map_tsv = depset([map_tsv]),
+            map_json = depset([map_json]),
             plans = depset(plans.values()),
+            **{p.basename: depset([p]) for p in plans.values()}
         ),
         KasAliasSymbolsInfo(
             scheme = ctx.attr.scheme,
@@ -94,8 +96,11 @@ address and names an alias for each, in one action (mnemonic `KasAliasScan`).
 
 Outputs: `<name>.syms` (the vmlinux listing as `nm -n` prints it, with an alias
 line after each aliased symbol), `<name>.map.tsv` and `<name>.map.json` (the
-alias map), and `<name>_plans/<module>.plan.json` for each module (output group
-`plans`), which `kas_alias_modules` applies.""",
+alias map), and `<name>_plans/<module>.plan.json` for each module, which
+`kas_alias_modules` applies.
+
+Output groups: `syms`, `map_tsv`, `map_json`, `plans` (all plans), and one
+per plan named by its file name (`foo.ko.plan.json`).""",
     attrs = {
         "vmlinux": attr.label(
             doc = "A target whose files hold vmlinux: the file itself, or any target with a file named `vmlinux` (a Kleaf `kernel_build`). Optional for a modules-only scan.",

@@ -91,13 +91,19 @@ __asm__(
 	".pushsection .rodata.str,\"aMS\",%progbits,1\n"
 	"merge_sym: .asciz \"x\"\n"
 	".popsection\n"
-	".weak weak_undef_typed\n"
-	".type weak_undef_typed, %object\n"
-	".pushsection .data.refs,\"aw\",%progbits\n"
-	"refs: .long weak_undef_typed\n"
-	".popsection\n"
 	".pushsection .text.exec,\"ax\",%progbits\n"
 	".globl exec_global\n"
 	"exec_global: .long 8\n"
 	".popsection\n"
 );
+
+#ifndef __PIC__
+/* An undefined weak object (v). */
+__asm__(
+	".weak weak_undef_typed\n"
+	".type weak_undef_typed, %object\n"
+	".pushsection .data.refs,\"aw\",%progbits\n"
+	"refs: .long weak_undef_typed\n"
+	".popsection\n"
+);
+#endif

@@ -122,3 +122,34 @@ func TestKernel(t *testing.T) {
 		t.Logf("%d modules and %d compressed modules identical", len(plain), len(compressed))
 	}
 }
+
+// BenchmarkVmlinux lists KAS_ALIAS_VMLINUX (default: the vmlinux that
+// bench/fetch-debian.sh extracts) into memory.
+func BenchmarkVmlinux(b *testing.B) {
+	p := os.Getenv("KAS_ALIAS_VMLINUX")
+	if p == "" {
+		home, _ := os.UserHomeDir()
+		cache := os.Getenv("KAS_ALIAS_CACHE")
+		if cache == "" {
+			cache = filepath.Join(home, ".cache", "kas_alias")
+		}
+		p = filepath.Join(cache, "debian-6.1", "vmlinux")
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("no vmlinux (run bench/fetch-debian.sh or set KAS_ALIAS_VMLINUX): %v", err)
+	}
+	var buf []byte
+	for i := 0; i < b.N; i++ {
+		f, err := elfread.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines, err := listing.FromELF(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = listing.Append(buf[:0], lines, listing.Width(f))
+		f.Close()
+	}
+	b.SetBytes(int64(len(buf)))
+}

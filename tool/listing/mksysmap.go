@@ -98,11 +98,13 @@ func KeptByMksysmap(l *Line) bool {
 		if j < 0 {
 			break
 		}
-		k := i + j + 3
+		start := i + j + 3
+		k := start
 		for k < len(t) && isAlnum(t[k]) {
 			k++
 		}
-		if bytes.HasPrefix(t[k:], []byte("Thunk_")) {
+		// "Thunk" is alnum itself: the run must end with it, then '_'.
+		if k < len(t) && t[k] == '_' && bytes.HasSuffix(t[start:k], []byte("Thunk")) {
 			return false
 		}
 		i += j + 1

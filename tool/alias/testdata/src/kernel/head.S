@@ -1,0 +1,4 @@
+	.text
+	.globl	_text
+_text:
+	nop

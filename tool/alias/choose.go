@@ -94,14 +94,30 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	r.unique(objs)
+	symbols := existingNames(objs)
+	r.unique(symbols)
 	r.bySymbol = make(map[*Symbol]*Alias, len(r.Aliases))
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
 		a.Probe = probe(a.Object, a.Symbol)
 		r.bySymbol[a.Symbol] = a
 	}
-	return r, r.verify(objs)
+	return r, r.verify(symbols)
+}
+
+// existingNames is the set of every symbol name of every object.
+func existingNames(objs []*Object) map[string]bool {
+	n := 0
+	for _, o := range objs {
+		n += len(o.Symbols)
+	}
+	names := make(map[string]bool, n)
+	for _, o := range objs {
+		for i := range o.Symbols {
+			names[o.Symbols[i].Name] = true
+		}
+	}
+	return names
 }
 
 // defaultScheme is tu where some object can tell translation units.
@@ -221,11 +237,17 @@ func (r *Result) name(o *Object, cands []*Symbol) error {
 			a.Name = s.Name + "@" + sanitize(a.File+":"+strconv.Itoa(a.Line), false)
 		case TU:
 			a.TU = translationUnit(o, s)
-			if a.TU == "" {
+			unit := a.TU
+			if unit == "" && o.Module {
+				// Distribution modules keep neither DWARF nor STT_FILE
+				// symbols: the module is the unit that tells them apart.
+				unit = kernelModName(o.Name)
+			}
+			if unit == "" {
 				r.Unlocated++
 				continue
 			}
-			a.Name = s.Name + "@" + sanitize(a.TU, true)
+			a.Name = s.Name + "@" + sanitize(unit, true)
 		}
 		r.Aliases = append(r.Aliases, a)
 	}
@@ -260,15 +282,11 @@ func sanitize(loc string, path bool) string {
 }
 
 // unique makes every alias name distinct from every other alias and from
-// every existing symbol name, with a "__N" suffix where two would collide,
-// and keeps names within MaxName. Deterministic: suffixes follow listing order.
-func (r *Result) unique(objs []*Object) {
-	taken := make(map[string]bool)
-	for _, o := range objs {
-		for i := range o.Symbols {
-			taken[o.Symbols[i].Name] = true
-		}
-	}
+// every symbol name, with a "__N" suffix where two would collide, and keeps
+// names within MaxName. Deterministic: suffixes follow listing order.
+func (r *Result) unique(symbols map[string]bool) {
+	used := make(map[string]bool, len(r.Aliases))
+	taken := func(name string) bool { return symbols[name] || used[name] }
 	count := make(map[string]int, len(r.Aliases))
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
@@ -281,17 +299,17 @@ func (r *Result) unique(objs []*Object) {
 			r.Unlocated++ // the original name alone is too long for kallsyms
 			continue
 		}
-		if count[a.Name] > 1 || taken[a.Name] {
+		if count[a.Name] > 1 || taken(a.Name) {
 			base := a.Name
 			for n := 1; ; n++ {
 				cand := fit(a.Symbol.Name, base, "__"+strconv.Itoa(n))
-				if !taken[cand] && count[cand] == 0 {
+				if !taken(cand) && count[cand] == 0 {
 					a.Name = cand
 					break
 				}
 			}
 		}
-		taken[a.Name] = true
+		used[a.Name] = true
 		kept = append(kept, a)
 	}
 	r.Aliases = kept
@@ -312,20 +330,15 @@ func fit(orig, alias, suffix string) string {
 	return alias[:head] + alias[len(alias)-room:] + suffix
 }
 
-// verify checks what every consumer relies on: no alias name repeats or
-// shadows a symbol, and none is too long for kallsyms.
-func (r *Result) verify(objs []*Object) error {
-	seen := make(map[string]bool)
-	for _, o := range objs {
-		for i := range o.Symbols {
-			seen[o.Symbols[i].Name] = true
-		}
-	}
+// verify checks what every consumer relies on, independently of how unique
+// got there: no alias repeats or is a symbol's name, and each fits kallsyms.
+func (r *Result) verify(symbols map[string]bool) error {
+	mine := make(map[string]bool, len(r.Aliases))
 	for _, a := range r.Aliases {
-		if seen[a.Name] || len(a.Name) > MaxName || a.Name == "" {
+		if mine[a.Name] || symbols[a.Name] || len(a.Name) > MaxName || a.Name == "" {
 			return fmt.Errorf("internal error: alias %q of %s in %s is not unique or too long", a.Name, a.Symbol.Name, a.Object.Name)
 		}
-		seen[a.Name] = true
+		mine[a.Name] = true
 	}
 	return nil
 }

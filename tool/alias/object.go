@@ -77,7 +77,7 @@ func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*O
 	}
 	obj.Sections = make([]string, len(f.Sections))
 	for i, s := range f.Sections {
-		obj.Sections[i] = s.Name
+		obj.Sections[i] = strings.Clone(s.Name)
 	}
 	for i := range syms {
 		s := &syms[i]
@@ -128,7 +128,7 @@ func FromListing(lines []listing.Line, width int, f *elfread.File, src *srcindex
 		}
 		obj.Sections = make([]string, len(f.Sections))
 		for i, s := range f.Sections {
-			obj.Sections[i] = s.Name
+			obj.Sections[i] = strings.Clone(s.Name)
 		}
 	}
 	obj.Symbols = make([]Symbol, len(lines))

@@ -111,7 +111,9 @@ func runScan(args []string, stdin io.Reader, stdout io.Writer) error {
 }
 
 // readModulesOrder reads modules.order: one path a line, relative to dir
-// (default: the file's directory); kbuild 6.2+ writes .o names for .ko files.
+// (default: the file's directory: the build tree's modules.order names
+// fs/configfs/configfs.ko, the installed one kernel/fs/configfs/configfs.ko);
+// kbuild 6.2+ writes .o names for .ko files.
 func readModulesOrder(path, dir string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -127,7 +129,6 @@ func readModulesOrder(path, dir string) ([]string, error) {
 		if line == "" {
 			continue
 		}
-		line = strings.TrimPrefix(line, "kernel/")
 		if strings.HasSuffix(line, ".o") {
 			line = strings.TrimSuffix(line, ".o") + ".ko"
 		}
@@ -212,7 +213,26 @@ func openModules(paths []string, srctree string) ([]*alias.Object, func(), error
 			}
 		}
 	}
-	return objs, closeAll, errors.Join(errs...)
+	return objs, closeAll, firstError(errs)
+}
+
+// firstError keeps error output to one line: the first failure in input
+// order, and how many more there were.
+func firstError(errs []error) error {
+	var first error
+	n := 0
+	for _, err := range errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%w (and %d more modules failed)", first, n-1)
+	}
+	return first
 }
 
 // openModule reads one module; the file stays open only if its DWARF is

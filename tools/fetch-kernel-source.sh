@@ -23,10 +23,17 @@ mkdir -p "$CACHE/debs"
 deb="$(ls "$CACHE/debs/${PKG}"_*_all.deb 2>/dev/null | sort -V | tail -1 || true)"
 if [ -z "$deb" ]; then
 	log "apt-get download $PKG -> $CACHE/debs"
-	(cd "$CACHE/debs" && apt-get download "$PKG") >&2 || {
-		log "apt-get download $PKG failed (apt-get update first? Debian 12 main has it)"
-		exit 1
-	}
+	if ! (cd "$CACHE/debs" && apt-get download "$PKG") >&2; then
+		# A fresh machine may have no package lists yet.
+		SUDO=""
+		[ "$(id -u)" = 0 ] || SUDO=sudo
+		log "apt-get update, then apt-get download $PKG again"
+		$SUDO apt-get update -qq >&2
+		(cd "$CACHE/debs" && apt-get download "$PKG") >&2 || {
+			log "apt-get download $PKG failed (Debian 12 main has it)"
+			exit 1
+		}
+	fi
 	deb="$(ls "$CACHE/debs/${PKG}"_*_all.deb | sort -V | tail -1)"
 fi
 version="$(dpkg-deb -f "$deb" Version)"

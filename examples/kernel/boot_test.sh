@@ -29,7 +29,8 @@ timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -m 256M -s
 	</dev/null >"$LOG" 2>&1 || rc=$?
 echo "qemu ($ACCEL) exit $rc after ${SECONDS}s (limit ${TIMEOUT}s); serial log: $LOG"
 
-tr -d '\r' <"$LOG" | grep -a '^KAS_E2E:' | tee "$OUTDIR/markers.txt" || true
+# Markers may follow the firmware's escape sequences on the same line.
+tr -d '\r' <"$LOG" | grep -ao 'KAS_E2E: .*' | tee "$OUTDIR/markers.txt" || true
 M=$OUTDIR/markers.txt
 count() { grep -c "^KAS_E2E: $1 " "$M" || true; }
 copies=$(sed -n 's/^KAS_E2E: [A-Z]* copies [^:]*: \([0-9]*\) in.*/\1/p' "$M")

@@ -6,7 +6,7 @@
 #   /etc/kas/name        a name duplicated in vmlinux (s_show)
 #   /etc/kas/probes      one line per copy: ALIAS TEXT_OFFSET TRIGGER_FILE
 #                        (ALIAS is - for baseline; TRIGGER_FILE - if none)
-#   /etc/kas/modprobes   one line per module alias: MODULE ALIAS
+#   /etc/kas/modprobes   one line per module alias: MODULE ALIAS NAME
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -27,6 +27,7 @@ hits() { awk -v e="$1" '$1 == e { print $2 }' $T/kprobe_profile; }
 is_zero() { [ "$1" = 0 ]; }
 is_pos() { [ -n "$1" ] && [ "$1" -gt 0 ]; }
 
+echo
 say "BOOTED mode=$MODE kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
 [ -d $T/events ] || say "FAIL tracefs not mounted"
 grep " $NAME\$" /proc/kallsyms | sed 's/^/KAS_E2E: INFO kallsyms /'
@@ -106,11 +107,14 @@ if [ "$MODE" = alias ]; then
 		check insmod "$ko" insmod "$ko"
 	done
 	i=0
-	while read -r mod alias; do
+	while read -r mod alias name; do
 		i=$((i + 1))
 		line=$(grep -E " $alias[[:space:]]+\[$mod\]\$" /proc/kallsyms)
 		say "INFO kallsyms $line"
-		check module-kallsyms "$mod:$alias" [ -n "$line" ]
+		addr=${line%% *}
+		# The alias is at the address of one of the module's copies of NAME.
+		check module-kallsyms "$mod:$alias at ${addr:-nowhere}, a copy of $name" \
+			sh -c "[ -n '$line' ] && grep -E ' $name[[:space:]]+\[$mod\]\$' /proc/kallsyms | grep -q '^$addr '"
 		if echo "p:kprobes/mod$i $mod:$alias" >>$T/kprobe_events 2>/tmp/err; then
 			say "PASS module-probe mod$i $mod:$alias"
 		else

@@ -50,12 +50,12 @@ while read -r value tu kprobe; do
 	echo "$alias $kprobe ${trig:--}" >>"$S/etc/probes"
 done <"$S/copies"
 
-# Module aliases the rules added: MODULE ALIAS (code only: kprobes).
+# Module aliases the rules added: MODULE ALIAS NAME (code only: kprobes).
 : >"$S/etc/modprobes"
 for ko in "$@"; do
 	base=$(basename "$ko")
 	mod=${base%.ko}
-	awk -F'\t' -v o="$base" -v m="${mod//-/_}" '$3 == o && ($6 == "t" || $6 == "T") { print m, $1 }' "$MAP" >>"$S/etc/modprobes"
+	awk -F'\t' -v o="$base" -v m="${mod//-/_}" '$3 == o && ($6 == "t" || $6 == "T") { print m, $1, $2 }' "$MAP" >>"$S/etc/modprobes"
 done
 if [ "$MODE" = alias ] && [ $# -gt 0 ] && [ ! -s "$S/etc/modprobes" ]; then
 	die "no module aliases in $MAP for: $*"

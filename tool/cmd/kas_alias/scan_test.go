@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+)
+
+// A "kernel" of two files with one static name, and a module with it too.
+var scanSources = map[string]string{
+	"a.c":   "static __attribute__((noinline)) int show(int x) { return x + 1; }\nint a(int x) { return show(x); }\n",
+	"b.c":   "static __attribute__((noinline)) int show(int x) { return x * 2; }\nint b(int x) { return show(x); }\nint _start(void) { return a(1) + b(2); }\n",
+	"m-1.c": "static __attribute__((noinline)) int show(int x) { return x - 3; }\nint m(int x) { return show(x); }\n",
+}
+
+type scanFixture struct{ dir, vmlinux, module string }
+
+func buildScanFixture(t *testing.T) scanFixture {
+	t.Helper()
+	dir := t.TempDir()
+	ccfixture.WriteFiles(t, dir, scanSources)
+	flags := []string{"-O2", "-fno-pic", "-fno-asynchronous-unwind-tables"}
+	ccfixture.Host.Compile(t, dir, append(flags, "-no-pie", "-nostdlib", "-Wl,--build-id=none", "-o", "vmlinux", "a.c", "b.c")...)
+	ccfixture.Host.Compile(t, dir, append(flags, "-c", "-o", "m-1.ko", "m-1.c")...)
+	return scanFixture{dir, filepath.Join(dir, "vmlinux"), filepath.Join(dir, "m-1.ko")}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestScanWritesEveryOutput(t *testing.T) {
+	f := buildScanFixture(t)
+	out := filepath.Join(f.dir, "out")
+	args := []string{"scan", "--vmlinux", f.vmlinux, "--syms", out + ".syms", "--map-tsv", out + ".tsv",
+		"--map-json", out + ".json", "--plan-dir", out + ".plans", f.module}
+	if _, stderr, code := runMain(args...); code != 0 {
+		t.Fatalf("scan: status %d: %s", code, stderr)
+	}
+	// Default scheme: tu from STT_FILE (no DWARF). Each alias right after its original.
+	syms := readFile(t, out+".syms")
+	for _, pair := range [][2]string{{"show", "show@a.c"}, {"show", "show@b.c"}} {
+		i := strings.Index(syms, " t "+pair[1]+"\n")
+		if i < 0 {
+			t.Fatalf("no alias %s in:\n%s", pair[1], syms)
+		}
+		lines := strings.Split(syms[:i+len(pair[1])+3], "\n")
+		orig, alias := lines[len(lines)-2], lines[len(lines)-1]
+		if orig[:17] != alias[:17] || orig[17:] != "t "+pair[0] {
+			t.Errorf("%q does not follow its original at the same address: %q", alias, orig)
+		}
+	}
+	tsv := readFile(t, out+".tsv")
+	var rows []string
+	for _, l := range strings.Split(strings.TrimSpace(tsv), "\n") {
+		c := strings.Split(l, "\t")
+		rows = append(rows, c[0]+" "+c[1]+" "+c[2]+" "+c[3]+" "+c[5]+" "+c[6])
+	}
+	want := []string{
+		"alias name object section type tu",
+		"show@a.c show vmlinux .text t a.c",
+		"show@b.c show vmlinux .text t b.c",
+		"show@m_1.c show m-1.ko .text t m-1.c",
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("map rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(readFile(t, out+".json"), `"format": "kas_alias-map/1"`) {
+		t.Errorf("JSON map without its format")
+	}
+	sum := sha256.Sum256([]byte(readFile(t, f.module)))
+	plan := readFile(t, filepath.Join(out+".plans", "m-1.ko.plan.json"))
+	for _, s := range []string{`"module": "m-1.ko"`, `"sha256": "` + hex.EncodeToString(sum[:]) + `"`,
+		`"name": "show@m_1.c"`, `"bind": "local"`, `"type": "func"`} {
+		if !strings.Contains(plan, s) {
+			t.Errorf("plan lacks %s:\n%s", s, plan)
+		}
+	}
+	// Same inputs, same bytes.
+	first := syms + tsv + plan
+	if _, stderr, code := runMain(args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if again := readFile(t, out+".syms") + readFile(t, out+".tsv") + readFile(t, filepath.Join(out+".plans", "m-1.ko.plan.json")); again != first {
+		t.Error("a second scan wrote different bytes")
+	}
+}
+
+// Bad input: one line naming the file and the problem, status 1, and no
+// output file at all.
+func TestScanErrors(t *testing.T) {
+	f := buildScanFixture(t)
+	notELF := filepath.Join(f.dir, "notelf.ko")
+	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o644)
+	dupDir := filepath.Join(f.dir, "other")
+	os.MkdirAll(dupDir, 0o755)
+	os.WriteFile(filepath.Join(dupDir, "m-1.ko"), []byte(readFile(t, f.module)), 0o644)
+	cases := []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"--vmlinux", f.dir + "/missing"}, f.dir + "/missing: ", 1},
+		{[]string{"--vmlinux", f.vmlinux, notELF}, notELF + ": ", 1},
+		{[]string{"--vmlinux", f.vmlinux, f.vmlinux}, f.vmlinux + ": not a relocatable object", 1},
+		{[]string{"--vmlinux", f.vmlinux, f.module, filepath.Join(dupDir, "m-1.ko")}, "module name m-1.ko already given by " + f.module, 1},
+		{[]string{"--scheme", "lines", "--vmlinux", f.vmlinux}, `unknown naming scheme "lines"`, 1},
+		{[]string{}, "nothing to scan", 1},
+		{[]string{"--bogus"}, "", 2},
+	}
+	for _, c := range cases {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"scan", "--syms", out + ".syms", "--map-tsv", out + ".tsv", "--plan-dir", out + ".plans"}, c.args...)
+		if c.code == 1 && c.want == "nothing to scan" {
+			args = []string{"scan"}
+		}
+		_, stderr, code := runMain(args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || (code == 1 && strings.Count(stderr, "\n") != 1) {
+			t.Errorf("scan %v: status %d, stderr %q; want status %d and one line with %q", c.args, code, stderr, c.code, c.want)
+		}
+		if m, _ := filepath.Glob(out + "*"); len(m) != 0 {
+			t.Errorf("scan %v left output behind: %v", c.args, m)
+		}
+	}
+}
+
+// Filter mode is what scripts/link-vmlinux.sh runs on every kallsyms pass:
+// the same listing as scan's, and the same alias lines when addresses move.
+func TestFilter(t *testing.T) {
+	f := buildScanFixture(t)
+	syms := filepath.Join(f.dir, "scan.syms")
+	if _, stderr, code := runMain("scan", "--scheme", "counter", "--vmlinux", f.vmlinux, "--syms", syms); code != 0 {
+		t.Fatal(stderr)
+	}
+	listing := ccfixture.Run(t, f.dir, "nm", "-n", f.vmlinux)
+	filter := func(in []byte, args ...string) string {
+		var out, errb bytes.Buffer
+		if code := Main(append([]string{"filter"}, args...), bytes.NewReader(in), &out, &errb); code != 0 {
+			t.Fatalf("filter %v: status %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	got := filter(listing)
+	if want := readFile(t, syms); got != want {
+		t.Errorf("filter of nm -n differs from scan --syms:\n%s\nwant:\n%s", got, want)
+	}
+	if got := filter(listing, "--elf", f.vmlinux); !strings.Contains(got, " t show@a.c\n") || !strings.Contains(got, " t show@b.c\n") {
+		t.Errorf("filter --elf does not name units:\n%s", got)
+	}
+	// A later kallsyms pass: every address moved by 0x1000. Same names, same size.
+	moved := bytes.ReplaceAll(listing, []byte("00000000004"), []byte("00000000005"))
+	if a, b := filter(listing), filter(moved); len(a) != len(b) || strings.Count(a, "__") != strings.Count(b, "__") {
+		t.Errorf("moved addresses changed the alias lines:\n%s\n%s", a, b)
+	}
+	var out, errb bytes.Buffer
+	code := Main([]string{"filter"}, strings.NewReader("0000000000401000 T ok\nnot a listing line\n"), &out, &errb)
+	if code != 1 || !strings.HasPrefix(errb.String(), "kas_alias filter: standard input:2: ") || out.Len() != 0 {
+		t.Errorf("bad listing: status %d, stderr %q, stdout %q", code, errb.String(), out.String())
+	}
+}

@@ -3,6 +3,7 @@ package alias
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,21 +81,26 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 	if r.Scheme == "" {
 		r.Scheme = defaultScheme(objs)
 	}
-	dup := duplicated(objs)
-	r.Duplicates = len(dup)
+	symbols := indexNames(objs)
+	for _, info := range symbols {
+		if info.dup {
+			r.Duplicates++
+		}
+	}
 	for _, o := range objs {
 		var cands []*Symbol
 		for i := range o.Symbols {
 			s := &o.Symbols[i]
-			if dup[s.Name] && countable(o, s) && selected(r.Scheme, opts.Data, o, s) {
+			if symbols[s.Name].dup && countable(o, s) && selected(r.Scheme, opts.Data, o, s) {
 				cands = append(cands, s)
 			}
 		}
+		// Aliases follow listing order (module symbols are not sorted).
+		slices.SortStableFunc(cands, func(a, b *Symbol) int { return compareLines(&a.Line, &b.Line) })
 		if err := r.name(o, cands); err != nil {
 			return nil, err
 		}
 	}
-	symbols := existingNames(objs)
 	r.unique(symbols)
 	r.bySymbol = make(map[*Symbol]*Alias, len(r.Aliases))
 	for i := range r.Aliases {
@@ -103,21 +109,6 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 		r.bySymbol[a.Symbol] = a
 	}
 	return r, r.verify(symbols)
-}
-
-// existingNames is the set of every symbol name of every object.
-func existingNames(objs []*Object) map[string]bool {
-	n := 0
-	for _, o := range objs {
-		n += len(o.Symbols)
-	}
-	names := make(map[string]bool, n)
-	for _, o := range objs {
-		for i := range o.Symbols {
-			names[o.Symbols[i].Name] = true
-		}
-	}
-	return names
 }
 
 // defaultScheme is tu where some object can tell translation units.
@@ -141,29 +132,45 @@ type place struct {
 	value   uint64
 }
 
-// duplicated returns the names that occur at more than one distinct place
-// (object, section, value) across all objects.
-func duplicated(objs []*Object) map[string]bool {
-	first := make(map[string]place)
-	dup := make(map[string]bool)
+// nameInfo is what the scan knows of one name across all objects.
+type nameInfo struct {
+	first   place // where a countable symbol of this name is first seen
+	counted bool  // some symbol of this name is countable
+	dup     bool  // countable symbols of this name are at two places or more
+}
+
+// indexNames indexes every symbol name of every object, marking those that
+// occur at more than one distinct place (object, section, value).
+func indexNames(objs []*Object) map[string]nameInfo {
+	n := 0
+	for _, o := range objs {
+		n += len(o.Symbols)
+	}
+	names := make(map[string]nameInfo, n)
 	for _, o := range objs {
 		for i := range o.Symbols {
 			s := &o.Symbols[i]
+			info, seen := names[s.Name]
 			if !countable(o, s) {
+				if !seen {
+					names[s.Name] = nameInfo{}
+				}
 				continue
 			}
 			p := place{o, 0, s.Value}
 			if o.Module {
 				p.section = s.Section // every section of a .ko starts at 0
 			}
-			if q, seen := first[s.Name]; !seen {
-				first[s.Name] = p
-			} else if q != p {
-				dup[s.Name] = true
+			switch {
+			case !info.counted:
+				names[s.Name] = nameInfo{first: p, counted: true}
+			case !info.dup && info.first != p:
+				info.dup = true
+				names[s.Name] = info
 			}
 		}
 	}
-	return dup
+	return names
 }
 
 // countable reports whether a symbol takes part in duplicate detection: a
@@ -284,9 +291,12 @@ func sanitize(loc string, path bool) string {
 // unique makes every alias name distinct from every other alias and from
 // every symbol name, with a "__N" suffix where two would collide, and keeps
 // names within MaxName. Deterministic: suffixes follow listing order.
-func (r *Result) unique(symbols map[string]bool) {
+func (r *Result) unique(symbols map[string]nameInfo) {
 	used := make(map[string]bool, len(r.Aliases))
-	taken := func(name string) bool { return symbols[name] || used[name] }
+	taken := func(name string) bool {
+		_, sym := symbols[name]
+		return sym || used[name]
+	}
 	count := make(map[string]int, len(r.Aliases))
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
@@ -332,10 +342,10 @@ func fit(orig, alias, suffix string) string {
 
 // verify checks what every consumer relies on, independently of how unique
 // got there: no alias repeats or is a symbol's name, and each fits kallsyms.
-func (r *Result) verify(symbols map[string]bool) error {
+func (r *Result) verify(symbols map[string]nameInfo) error {
 	mine := make(map[string]bool, len(r.Aliases))
 	for _, a := range r.Aliases {
-		if mine[a.Name] || symbols[a.Name] || len(a.Name) > MaxName || a.Name == "" {
+		if _, sym := symbols[a.Name]; sym || mine[a.Name] || len(a.Name) > MaxName || a.Name == "" {
 			return fmt.Errorf("internal error: alias %q of %s in %s is not unique or too long", a.Name, a.Symbol.Name, a.Object.Name)
 		}
 		mine[a.Name] = true
@@ -376,13 +386,18 @@ func (o *Object) uniqueBase(s *Symbol) *Symbol {
 			}
 		}
 	}
+	if o.nameCount[s.Name] == 1 {
+		return s
+	}
+	// Nearest below; at one address, the bytewise-smallest name, so the
+	// choice does not depend on symbol-table order.
 	var best *Symbol
 	for i := range o.Symbols {
 		c := &o.Symbols[i]
 		if c.Section != s.Section || !c.defined() || c.Value > s.Value || o.nameCount[c.Name] != 1 {
 			continue
 		}
-		if best == nil || c.Value > best.Value {
+		if best == nil || c.Value > best.Value || (c.Value == best.Value && c.Name < best.Name) {
 			best = c
 		}
 	}

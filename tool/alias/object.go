@@ -19,7 +19,8 @@ type Object struct {
 	Name   string // "vmlinux", or the module name ("configfs.ko")
 	Module bool
 	Width  int // hex digits of a value: 16 for ELFCLASS64, 8 for ELFCLASS32
-	// Symbols are the listed symbols in nm -n order.
+	// Symbols are the listed symbols: in nm -n order for vmlinux, in
+	// symbol-table order for a module (whose aliases are put in nm -n order).
 	Symbols []Symbol
 	// Sections are the section names by index ("" where unknown).
 	Sections []string
@@ -65,7 +66,10 @@ func (s *Symbol) text() bool {
 	return false
 }
 
-// FromELF makes an Object of an open ELF file. src may be nil.
+// FromELF makes an Object of an open ELF file; src may be nil. The Object
+// refers to f's memory (names are not copied): keep f open while using it.
+// A module's undefined symbols are left out: they are never duplicates, and
+// no listing of a module is written.
 func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*Object, error) {
 	syms, err := f.Symbols()
 	if err != nil {
@@ -77,28 +81,33 @@ func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*O
 	}
 	obj.Sections = make([]string, len(f.Sections))
 	for i, s := range f.Sections {
-		obj.Sections[i] = strings.Clone(s.Name)
+		obj.Sections[i] = s.Name
 	}
+	obj.Symbols = make([]Symbol, 0, len(syms))
 	for i := range syms {
 		s := &syms[i]
 		if !f.Listed(s) {
 			continue
 		}
+		letter := f.Letter(s)
+		if module && elfread.Undefined(letter) {
+			continue
+		}
 		sym := Symbol{
-			// Copies: the names may point into f's mapping, and modules are
-			// closed as soon as they are read.
-			Line:    listing.Line{Value: f.Value(s), Type: f.Letter(s), Name: strings.Clone(s.Name)},
+			Line:    listing.Line{Value: f.Value(s), Type: letter, Name: s.Name},
 			Section: s.Section,
 			Size:    s.Size,
 			Bind:    s.Bind,
 			Type:    s.Type,
 		}
 		if s.Bind == elf.STB_LOCAL {
-			sym.File = strings.Clone(s.File)
+			sym.File = s.File
 		}
 		obj.Symbols = append(obj.Symbols, sym)
 	}
-	sortSymbols(obj.Symbols)
+	if !module {
+		sortSymbols(obj.Symbols) // the order of the listing written
+	}
 	obj.findText()
 	return obj, nil
 }
@@ -170,15 +179,17 @@ func guessBindType(letter byte) (elf.SymBind, elf.SymType) {
 // sortSymbols puts symbols in nm -n order; a stable sort keeps symbol-table
 // order among lines that print identically.
 func sortSymbols(syms []Symbol) {
-	slices.SortStableFunc(syms, func(a, b Symbol) int {
-		switch {
-		case listing.Less(&a.Line, &b.Line):
-			return -1
-		case listing.Less(&b.Line, &a.Line):
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(syms, func(a, b Symbol) int { return compareLines(&a.Line, &b.Line) })
+}
+
+func compareLines(a, b *listing.Line) int {
+	switch {
+	case listing.Less(a, b):
+		return -1
+	case listing.Less(b, a):
+		return 1
+	}
+	return 0
 }
 
 func (o *Object) findText() {

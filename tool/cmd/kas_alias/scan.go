@@ -235,8 +235,8 @@ func firstError(errs []error) error {
 	return first
 }
 
-// openModule reads one module; the file stays open only if its DWARF is
-// needed later (the source index points into the image).
+// openModule reads one module. The file stays open (mapped) until the scan
+// ends: the Object's names and the source index point into it.
 func openModule(path, srctree string) (*alias.Object, *elfread.File, error) {
 	f, err := elfread.Open(path)
 	if err != nil {
@@ -257,11 +257,6 @@ func openModule(path, srctree string) (*alias.Object, *elfread.File, error) {
 		return nil, nil, err
 	}
 	obj.Digest = plan.Digest(f.Raw())
-	if !idx.HasDWARF() {
-		obj.Source = nil
-		f.Close()
-		f = nil
-	}
 	return obj, f, nil
 }
 

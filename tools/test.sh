@@ -33,3 +33,7 @@ mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE'
 
 step "bazel test //..."
 bazel test //...
+
+step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
+./tools/fetch-kernel-source.sh
+bazel test //examples/kernel:e2e

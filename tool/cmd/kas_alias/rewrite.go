@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
@@ -70,10 +71,12 @@ func runRewrite(args []string, stdin io.Reader, stdout io.Writer) error {
 		*jobs = 1
 	}
 
-	// Modules are independent: rewrite them in parallel, report the first
-	// error in argument order.
+	// Modules are independent: rewrite them in parallel; after an error no
+	// new module is started, and the first error in argument order is
+	// reported.
 	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	next := make(chan int)
 	for range min(*jobs, len(todo)) {
 		wg.Add(1)
@@ -81,11 +84,16 @@ func runRewrite(args []string, stdin io.Reader, stdout io.Writer) error {
 			defer wg.Done()
 			for i := range next {
 				j := todo[i]
-				errs[i] = rewriteOne(j.module, j.plan, j.out, *drop)
+				if errs[i] = rewriteOne(j.module, j.plan, j.out, *drop); errs[i] != nil {
+					failed.Store(true)
+				}
 			}
 		}()
 	}
 	for i := range todo {
+		if failed.Load() {
+			break
+		}
 		next <- i
 	}
 	close(next)

@@ -1,0 +1,63 @@
+#!/bin/bash
+# rewrite.sh: add the planned aliases to all of Debian's 6.1 modules (4,023
+# signed .ko files), in one run:
+#   ours:    kas_alias rewrite --drop-signature --plan-dir --out-dir, one
+#            process for every module (-j 2)
+#   objcopy: GNU objcopy --add-symbol ... per module, one process each, two
+#            at a time (xargs -P 2), as the kas_alias series ran it
+# The plans come from `kas_alias scan --scheme tu` when it works; otherwise a
+# test-only Go driver writes plans aliasing every local function NAME as
+# NAME@alias (set KAS_ALIAS_BENCH_GENERATE=1 to force that, for volume).
+# The objcopy arguments are made from the same plans. Medians of RUNS runs
+# (hyperfine); the machine and command go with them.
+#
+#   bench/rewrite.sh [RUNS]      (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+vmlinux=$(bench/fetch-debian.sh | head -n1)
+mods="$(dirname "$vmlinux")/modules"
+for tool in hyperfine objcopy; do
+	command -v $tool >/dev/null || { echo "rewrite.sh: $tool is not installed" >&2; exit 1; }
+done
+
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+go build -o "$w/kas_alias" ./tool/cmd/kas_alias
+export LC_ALL=C
+sed "s|^|$mods/|" "$mods/modules.order" >"$w/modules"
+mkdir -p "$w/plans" "$w/ours" "$w/objcopy"
+
+source="kas_alias scan --scheme tu"
+if [[ ${KAS_ALIAS_BENCH_GENERATE:-0} == 1 ]] ||
+	! "$w/kas_alias" scan --scheme tu --vmlinux "$vmlinux" --modules-order "$mods/modules.order" --plan-dir "$w/plans" >&2; then
+	source="generated (every local function NAME as NAME@alias)"
+	export KAS_ALIAS_BENCH_GENERATE=1
+fi
+KAS_ALIAS_BENCH_MODLIST="$w/modules" KAS_ALIAS_BENCH_PLANS="$w/plans" \
+	go test ./tool/elfwrite -run '^TestBenchInputs$' -count=1 -v 2>&1 | grep -E 'aliases|FAIL' >&2
+aliases=$(python3 -c 'import json, glob, sys; print(sum(len(json.load(open(f))["symbols"]) for f in glob.glob(sys.argv[1] + "/*.plan.json")))' "$w/plans")
+
+cat >"$w/objcopy.sh" <<SH
+#!/bin/bash
+set -euo pipefail
+xargs -P 2 -n 1 sh -c 'm=\$(basename "\$0"); objcopy @"$w/plans/\$m.objcopy.rsp" "\$0" "$w/objcopy/\$m"' <"$w/modules"
+SH
+chmod +x "$w/objcopy.sh"
+
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$w/h.json" \
+	-n "kas_alias rewrite" "$w/kas_alias rewrite --drop-signature -j 2 --plan-dir $w/plans --out-dir $w/ours @$w/modules" \
+	-n "objcopy --add-symbol per module" "$w/objcopy.sh" >&2
+
+python3 - "$w/h.json" "$runs" "$(nproc)" "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)" "$source" "$aliases" "$(wc -l <"$w/modules")" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["results"]
+base = h[1]["median"]
+print(f"Machine: {sys.argv[3]} cores, {sys.argv[4]}; median of {sys.argv[2]} runs (hyperfine), command: bench/rewrite.sh {sys.argv[2]}")
+print(f"Input: {sys.argv[7]} modules, {sys.argv[6]} aliases; plans: {sys.argv[5]}")
+print()
+print("| what | median wall | vs objcopy |")
+print("|---|---|---|")
+for r in h:
+    print(f"| {r['command']} | {r['median']:.2f} s | {r['median']/base:.3f}x |")
+PY

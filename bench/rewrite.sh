@@ -36,7 +36,7 @@ if [[ ${KAS_ALIAS_BENCH_GENERATE:-0} == 1 ]] ||
 fi
 KAS_ALIAS_BENCH_MODLIST="$w/modules" KAS_ALIAS_BENCH_PLANS="$w/plans" \
 	go test ./tool/elfwrite -run '^TestBenchInputs$' -count=1 -v 2>&1 | grep -E 'aliases|FAIL' >&2
-aliases=$(python3 -c 'import json, glob, sys; print(sum(len(json.load(open(f))["symbols"]) for f in glob.glob(sys.argv[1] + "/*.plan.json")))' "$w/plans")
+aliases=$(python3 -c 'import json, glob, sys; print(sum(len(json.load(open(f))["symbols"] or []) for f in glob.glob(sys.argv[1] + "/*.plan.json")))' "$w/plans")
 
 cat >"$w/objcopy.sh" <<SH
 #!/bin/bash

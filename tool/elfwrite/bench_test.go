@@ -40,7 +40,7 @@ func TestBenchInputs(t *testing.T) {
 		name := plan.ModuleName(m)
 		planPath := filepath.Join(dir, plan.FileName(name))
 		if generate {
-			p := &plan.Plan{Format: plan.Format, Module: name, SHA256: plan.Digest(raw), Symbols: aliasPlan(t, elfImage, localFuncs)}
+			p := &plan.Plan{Format: plan.Format, Module: name, SHA256: plan.Digest(raw), Symbols: append([]plan.Symbol{}, aliasPlan(t, elfImage, localFuncs)...)}
 			if err := p.Write(planPath); err != nil {
 				t.Fatal(err)
 			}

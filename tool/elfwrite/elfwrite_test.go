@@ -148,7 +148,9 @@ func TestBadInput(t *testing.T) {
 	}
 	n := len(h.secs)
 	ok := []plan.Symbol{{Name: "a@b", Section: 1, Bind: "local", Type: "func"}}
-	sec := func(i uint32) []plan.Symbol { return []plan.Symbol{{Name: "a@b", Section: i, Bind: "local", Type: "func"}} }
+	sec := func(i uint32) []plan.Symbol {
+		return []plan.Symbol{{Name: "a@b", Section: i, Bind: "local", Type: "func"}}
+	}
 	for _, c := range []struct {
 		name  string
 		image []byte

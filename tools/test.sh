@@ -37,3 +37,6 @@ bazel test //...
 step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
 ./tools/fetch-kernel-source.sh
 bazel test //examples/kernel:e2e
+
+step "integration: remote cache across checkouts, determinism, incremental rebuild (tests/integration/remote_cache.sh)"
+./tests/integration/remote_cache.sh

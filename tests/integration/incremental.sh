@@ -20,7 +20,7 @@ it_init incremental
 TREE="$IT_TMP/checkout"
 OB="$IT_TMP/output-base"
 LOGS="$IT_TMP/logs"
-flags=(--disk_cache= --remote_cache=)
+flags=("${IT_FLAGS[@]}" --remote_cache=)
 mkdir -p "$LOGS"
 
 it_snapshot

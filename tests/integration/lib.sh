@@ -17,6 +17,10 @@ IT_PYTHON="$(command -v /usr/bin/python3 || command -v python3)"
 IT_SOURCE="${KAS_IT_SOURCE:-head}"
 read -r -a IT_TARGETS <<<"${KAS_IT_TARGETS:-//examples/basic/...}"
 IT_TIMEOUT="${KAS_IT_TIMEOUT:-900}"
+# Every build here: no disk cache (empty local caches), and no --sandbox_debug
+# (Debian's /etc/bazel/bazelrc sets it: every action's sandbox tree would stay
+# in the output base, 13,000 files for the basic example, 20 s to delete).
+IT_FLAGS=(--disk_cache= --nosandbox_debug)
 IT_TMP=""
 IT_OUTPUT_BASES=()
 IT_NGINX_PID=""

@@ -44,7 +44,7 @@ it_checkout "$B"
 it_log "checkouts ready"
 it_nginx_start
 
-common=(--disk_cache= "--remote_cache=$IT_CACHE_URL" --remote_upload_local_results)
+common=("${IT_FLAGS[@]}" "--remote_cache=$IT_CACHE_URL" --remote_upload_local_results)
 
 # --- A: cold, uploads -----------------------------------------------------------
 t=$SECONDS

@@ -26,7 +26,7 @@ trap 'rm -rf "$w"' EXIT
 go build -o "$w/kas_alias" ./tool/cmd/kas_alias
 export LC_ALL=C
 sed "s|^|$mods/|" "$mods/modules.order" >"$w/modules"
-mkdir -p "$w/plans" "$w/ours" "$w/objcopy"
+mkdir -p "$w/plans"
 
 source="kas_alias scan --scheme tu"
 if [[ ${KAS_ALIAS_BENCH_GENERATE:-0} == 1 ]] ||
@@ -45,7 +45,11 @@ xargs -P 2 -n 1 sh -c 'm=\$(basename "\$0"); objcopy @"$w/plans/\$m.objcopy.rsp"
 SH
 chmod +x "$w/objcopy.sh"
 
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$w/h.json" \
+# Each run writes into a new empty output directory (as under Bazel, which
+# deletes an action's old outputs first); old outputs are deleted only at the
+# end, so that no run pays for ext4's scan past recently deleted inodes.
+hyperfine --warmup 1 --runs "$runs" --export-json "$w/h.json" \
+	--prepare "ln -sfn \$(mktemp -d $w/run.XXXXXX) $w/ours; ln -sfn \$(mktemp -d $w/run.XXXXXX) $w/objcopy; sync" \
 	-n "kas_alias rewrite" "$w/kas_alias rewrite --drop-signature -j 2 --plan-dir $w/plans --out-dir $w/ours @$w/modules" \
 	-n "objcopy --add-symbol per module" "$w/objcopy.sh" >&2
 

@@ -9,7 +9,9 @@ KasAliasSymbolsInfo = provider(
         "map_tsv": "File: the alias map as TSV (docs/alias-map.md).",
         "map_json": "File: the alias map as JSON (docs/alias-map.md).",
         "modules": "list of File: the module objects scanned, in order.",
-        "plans": "dict of module name (\"foo.ko\") to File: the plan that `kas_alias rewrite` applies to that module.",
+        "trees": "list of File: directories (tree artifacts) whose modules were scanned after `modules`.",
+        "plans": "dict of module name (\"foo.ko\") to File: the plan that `kas_alias rewrite` applies to that module; empty when `trees` is not.",
+        "plan_dir": "File: with `trees`, the directory holding every module's plan; None otherwise.",
     },
 )
 
@@ -18,5 +20,6 @@ KasAliasModulesInfo = provider(
     fields = {
         "originals": "dict of module name to File: each module as given.",
         "rewritten": "dict of module name to File: each module with its planned aliases added (uncompressed).",
+        "rewritten_dir": "File: with directories among the scanned modules, the directory of every rewritten module (and `originals`, `rewritten` are empty); None otherwise.",
     },
 )

@@ -9,15 +9,13 @@ SCHEMES = ["", "tu", "srcline", "counter"]
 def _kas_alias_symbols_impl(ctx):
     vmlinux = find_vmlinux(ctx.attr.vmlinux)
     modules, trees = find_modules(ctx.attr.modules)
-    if trees:
-        fail("directories (tree artifacts) among modules are not supported yet: %s; list the module files" % ", ".join([t.short_path for t in trees]), "modules")
-    if vmlinux == None and not modules:
+    if vmlinux == None and not modules and not trees:
         fail("nothing to scan: give vmlinux and/or modules")
     dwarf = ctx.file.dwarf
 
     outputs = []
     args = ctx.actions.args()
-    inputs = list(modules)
+    inputs = modules + trees
     syms = None
     if vmlinux:
         syms = ctx.actions.declare_file(ctx.label.name + ".syms")
@@ -43,18 +41,29 @@ def _kas_alias_symbols_impl(ctx):
     outputs += [map_tsv, map_json]
 
     plans = {}
-    for m in modules:
-        name = module_name(m)
-        plans[name] = ctx.actions.declare_file("%s_plans/%s.plan.json" % (ctx.label.name, name))
-    if plans:
-        args.add("--plan-dir", plans.values()[0].dirname)
-        outputs += plans.values()
+    plan_dir = None
+    if trees:
+        # What a directory holds is known only when the action runs: every
+        # plan goes into one output directory.
+        plan_dir = ctx.actions.declare_directory(ctx.label.name + "_plans")
+        args.add("--plan-dir", plan_dir.path)
+        outputs.append(plan_dir)
+    else:
+        for m in modules:
+            name = module_name(m)
+            plans[name] = ctx.actions.declare_file("%s_plans/%s.plan.json" % (ctx.label.name, name))
+        if plans:
+            args.add("--plan-dir", plans.values()[0].dirname)
+            outputs += plans.values()
 
     # Thousands of modules do not fit a command line: they go in a param file.
     module_args = ctx.actions.args()
     module_args.use_param_file("@%s", use_always = True)
     module_args.set_param_file_format("multiline")
     module_args.add_all(modules)
+
+    # A directory is passed as itself: the tool reads the modules under it.
+    module_args.add_all(trees, expand_directories = False)
 
     ctx.actions.run(
         executable = kas_alias_tool(ctx),
@@ -64,7 +73,7 @@ def _kas_alias_symbols_impl(ctx):
         mnemonic = "KasAliasScan",
         progress_message = "Scanning %s and %d modules for duplicate symbols (%s)" % (
             vmlinux.short_path if vmlinux else "no vmlinux",
-            len(modules),
+            len(modules) + len(trees),
             ctx.label,
         ),
         use_default_shell_env = False,
@@ -75,7 +84,7 @@ def _kas_alias_symbols_impl(ctx):
             syms = depset([syms] if syms else []),
             map_tsv = depset([map_tsv]),
             map_json = depset([map_json]),
-            plans = depset(plans.values()),
+            plans = depset(plans.values() + ([plan_dir] if plan_dir else [])),
             **{p.basename: depset([p]) for p in plans.values()}
         ),
         KasAliasSymbolsInfo(
@@ -85,7 +94,9 @@ def _kas_alias_symbols_impl(ctx):
             map_tsv = map_tsv,
             map_json = map_json,
             modules = modules,
+            trees = trees,
             plans = plans,
+            plan_dir = plan_dir,
         ),
     ]
 
@@ -107,7 +118,7 @@ per plan named by its file name (`foo.ko.plan.json`).""",
             allow_files = True,
         ),
         "modules": attr.label_list(
-            doc = "Targets whose `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz` and `.o` files are modules, scanned in the order given; other files are ignored, directories are read whole.",
+            doc = "Targets whose `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz` and `.o` files are modules, scanned in the order given; other files are ignored. Directories (tree artifacts) are read whole, and then all plans go into one directory, `<name>_plans`.",
             allow_files = True,
         ),
         "scheme": attr.string(

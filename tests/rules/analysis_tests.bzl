@@ -77,3 +77,37 @@ analysis_failure_test = analysistest.make(
     expect_failure = True,
     attrs = {"message": attr.string(doc = "What the analysis error must say.")},
 )
+
+def _module_tree_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name)
+    ctx.actions.run_shell(
+        inputs = ctx.files.srcs,
+        outputs = [out],
+        command = 'mkdir -p "$1/sub" && shift_out="$1" && shift && cp "$@" "$shift_out/sub/"',
+        arguments = [out.path] + [f.path for f in ctx.files.srcs],
+        mnemonic = "ModuleTree",
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+module_tree = rule(
+    implementation = _module_tree_impl,
+    doc = "A directory (tree artifact) of module files, as some kernel builds output.",
+    attrs = {"srcs": attr.label_list(allow_files = True)},
+)
+
+def _tree_modules_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    info = target[KasAliasModulesInfo]
+    asserts.equals(env, {}, info.rewritten)
+    asserts.equals(env, "tree_rewrite", info.rewritten_dir.basename)
+    asserts.true(env, info.rewritten_dir.is_directory)
+
+    # One action for every module, reading the plan directory and the tree.
+    actions = analysistest.target_actions(env)
+    asserts.equals(env, ["KasAliasModule"], [a.mnemonic for a in actions])
+    ins = [f.basename for f in actions[0].inputs.to_list() if not f.path.startswith("bazel-out/host/")]
+    asserts.equals(env, sorted(["configfs.ko", "module_tree", "tree_scan_plans"]), sorted(ins))
+    return analysistest.end(env)
+
+tree_modules_test = analysistest.make(_tree_modules_test_impl)

@@ -26,8 +26,8 @@ that occur at more than one address across all of them, and writes:
               after each aliased symbol;
   --map-tsv, --map-json  the alias map (docs/alias-map.md);
   --plan-dir  one plan per module, MODULE.plan.json, for "kas_alias rewrite".
-Modules come as arguments (or @PARAMFILE, one a line), or from
---modules-order. Naming schemes: tu (default where DWARF or STT_FILE symbols
+Modules come as arguments (files, or directories whose module files are
+read in path order; or @PARAMFILE, one a line), or from --modules-order. Naming schemes: tu (default where DWARF or STT_FILE symbols
 exist; "name@kernel/trace/trace.c"), srcline ("name@kernel_trace_trace_c_4182"),
 counter ("name__7791"). See docs/naming.md.`
 
@@ -62,7 +62,10 @@ func runScan(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	modules := fs.Args()
+	modules, err := expandModuleDirs(fs.Args())
+	if err != nil {
+		return err
+	}
 	if f.order != "" {
 		listed, err := readModulesOrder(f.order, f.modDir)
 		if err != nil {

@@ -169,3 +169,33 @@ func TestFilter(t *testing.T) {
 		t.Errorf("bad listing: status %d, stderr %q, stdout %q", code, errb.String(), out.String())
 	}
 }
+
+// A directory argument stands for the module files under it, in path order.
+func TestScanModuleDirectory(t *testing.T) {
+	f := buildScanFixture(t)
+	tree := filepath.Join(f.dir, "tree")
+	for _, p := range []string{"b/m-1.ko", "a/z.ko.xz", "a/readme.txt"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(tree, p)), 0o755)
+	}
+	os.WriteFile(filepath.Join(tree, "b/m-1.ko"), []byte(readFile(t, f.module)), 0o644)
+	os.WriteFile(filepath.Join(tree, "a/readme.txt"), []byte("not a module"), 0o644)
+	xz := ccfixture.Run(t, f.dir, "xz", "-c", f.module)
+	os.WriteFile(filepath.Join(tree, "a/z.ko.xz"), xz, 0o644)
+	got, err := expandModuleDirs([]string{f.vmlinux, tree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{f.vmlinux, filepath.Join(tree, "a/z.ko.xz"), filepath.Join(tree, "b/m-1.ko")}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("expandModuleDirs = %v, want %v", got, want)
+	}
+	plans := filepath.Join(f.dir, "plans")
+	if _, stderr, code := runMain("scan", "--vmlinux", f.vmlinux, "--plan-dir", plans, tree); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, name := range []string{"z.ko.plan.json", "m-1.ko.plan.json"} {
+		if !strings.Contains(readFile(t, filepath.Join(plans, name)), `"symbols": [`) {
+			t.Errorf("no plan %s", name)
+		}
+	}
+}

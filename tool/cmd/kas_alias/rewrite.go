@@ -21,7 +21,8 @@ modified; outputs are written atomically and are uncompressed.
 One module:   kas_alias rewrite [--drop-signature] --plan PLAN -o OUT MODULE
 Many modules: kas_alias rewrite [--drop-signature] --plan-dir DIR --out-dir DIR MODULE...
               (plan DIR/<module>.plan.json, output OUTDIR/<module>, where
-              <module> is the file name without .xz/.zst/.gz)
+              <module> is the file name without .xz/.zst/.gz; a directory
+              MODULE stands for the module files under it)
 
 A signed module is refused unless --drop-signature is given: add aliases
 before signing.`
@@ -54,6 +55,10 @@ func runRewrite(args []string, stdin io.Reader, stdout io.Writer) error {
 	case *planDir != "" || *outDir != "":
 		if *planDir == "" || *outDir == "" || len(mods) == 0 {
 			return usageErr("--plan-dir and --out-dir go together, with at least one MODULE")
+		}
+		mods, err := expandModuleDirs(mods) // a directory stands for the modules under it
+		if err != nil {
+			return err
 		}
 		seen := map[string]string{}
 		for _, m := range mods {

@@ -11,7 +11,8 @@ actions that were up to date in the local action cache are not.
   execlog.py count LOG REGEX executed|hit  how many spawns whose mnemonic fully matches REGEX
   execlog.py outputs LOG [REGEX [executed|hit]]
                                            their output paths (execroot-relative), sorted
-  execlog.py tool LOG REGEX                the executable (argv[0]) those spawns run
+  execlog.py tool LOG REGEX                the Go binary (a GoLink output) those spawns all
+                                           have among their inputs: the tool they run
   execlog.py leaks LOG STRING...           spawns whose command, environment or paths hold
                                            any STRING (exit 1 if some do)
   execlog.py diff LOG_A LOG_B              what differs between the spawns of two builds
@@ -146,10 +147,16 @@ def main(argv):
         which = argv[4] if len(argv) > 4 else "all"
         print("\n".join(outputs(select(spawns, regex, which))))
     elif cmd == "tool" and len(argv) == 4:
-        tools = sorted({s["commandArgs"][0] for s in select(spawns, argv[3]) if s.get("commandArgs")})
-        if len(tools) != 1:
-            sys.exit("execlog: %d executables for %s: %s" % (len(tools), argv[3], tools))
-        print(tools[0])
+        # The binary those spawns run: what a GoLink spawn of the log made and
+        # every one of them has among its inputs.
+        users = select(spawns, argv[3])
+        tools = set(outputs(select(spawns, "GoLink")))
+        for s in users:
+            tools &= {f["path"] for f in s.get("inputs", [])}
+        if not users or len(tools) != 1:
+            sys.exit("execlog: %d GoLink outputs are inputs of all %d %s spawns: %s"
+                     % (len(tools), len(users), argv[3], sorted(tools)))
+        print(tools.pop())
     elif cmd == "leaks" and len(argv) >= 4:
         sys.exit(1 if leaks(spawns, argv[3:]) else 0)
     elif cmd == "diff" and len(argv) == 4:

@@ -97,7 +97,10 @@ it_snapshot() {
     IT_SOURCE_DESC="HEAD $(git -C "$IT_ROOT" rev-parse --short HEAD) (git archive)"
     ;;
   worktree)
+    # Not what bootstrap or Bazel made (a symlinked .bazeldeps is not
+    # matched by .gitignore's "/.bazeldeps/").
     (cd "$IT_ROOT" && git ls-files -z -co --exclude-standard |
+      grep -zv -e '^\.bazeldeps' -e '^vendor/' -e '^bazel-' |
       tar --null -T - --ignore-failed-read -cf "$IT_SNAPSHOT" 2>/dev/null)
     IT_SOURCE_DESC="work tree of $IT_ROOT (tracked + untracked, not ignored)"
     ;;
@@ -113,6 +116,7 @@ it_checkout() {
   [ -n "${IT_SNAPSHOT:-}" ] || it_snapshot
   mkdir -p "$dir"
   tar -C "$dir" -xf "$IT_SNAPSHOT"
+  rm -rf "$dir/.bazeldeps" "$dir/vendor"
   ln -s "$IT_ROOT/.bazeldeps" "$dir/.bazeldeps"
   cp -a "$IT_ROOT/vendor" "$dir/vendor"
   # vendor/ must be the one for this copy's go.mod and go.sum.
@@ -141,13 +145,17 @@ it_shutdown() {
   it_log "stopped the Bazel server of ${2#"$IT_TMP"/}"
 }
 
-# it_hash EXECROOT < paths: "sha256  path" for each execroot-relative path.
+# it_hash EXECROOT < paths: "sha256  path" for each execroot-relative path
+# (each file under it, for a directory: a tree artifact).
 it_hash() {
   local root="$1" p
   while IFS= read -r p; do
     [ -n "$p" ] || continue
     if [ -f "$root/$p" ]; then
-      printf '%s  %s\n' "$(sha256sum <"$root/$p" | cut -d' ' -f1)" "$p"
+      (cd "$root" && sha256sum -- "$p")
+    elif [ -d "$root/$p" ]; then
+      (cd "$root" && find "$p" -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum --)
+      printf 'directory  %s\n' "$p"
     else
       printf 'missing  %s\n' "$p"
     fi
@@ -199,8 +207,8 @@ it_incremental() {
   echo "  edit      $src: $edit"
   echo "rebuild after the edit, $t s (every action that ran):"
   execlog summary "$logs/incremental.json"
-  echo "  KasAliasModule ran for: ${mod_outs:-nothing}"
-  echo "  compiled: ${compiled:-nothing}"
+  echo "  KasAliasModule ran for: $(echo ${mod_outs:-nothing})"
+  echo "  compiled: $(echo ${compiled:-nothing})"
   echo "checks:"
   it_check "$(grep -q '/nf-nat\.pic\.o$\|/nf-nat\.o$' <<<"$compiled" && echo 1)" "the edit took effect: nf-nat.c compiled again"
   it_check "$([ "$scan" = 1 ] && [ "$kas_hits" = 0 ] && echo 1)" "KasAliasScan executed exactly once: $scan"
@@ -218,7 +226,7 @@ it_free_port() {
 # it_nginx_start: nginx with WebDAV PUT serving $IT_TMP/cache on a free
 # loopback port, as Bazel's HTTP cache (/ac/, /cas/). Sets IT_CACHE_URL.
 it_nginx_start() {
-  local d="$IT_TMP/nginx" port try i code
+  local d="$IT_TMP/nginx" port try
   command -v nginx >/dev/null || PATH="$PATH:/usr/sbin"
   command -v nginx >/dev/null || it_die "no nginx (nginx-light): run tools/bootstrap.sh"
   mkdir -p "$d/tmp" "$IT_TMP/cache"
@@ -254,22 +262,35 @@ http {
 EOF
     nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >>"$d/stderr.log" 2>&1 &
     IT_NGINX_PID=$!
-    for i in $(seq 50); do
-      kill -0 "$IT_NGINX_PID" 2>/dev/null || break
-      code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)"
-      [ "$code" != 000 ] && [ -n "$code" ] && break
-      sleep 0.2
-    done
-    if kill -0 "$IT_NGINX_PID" 2>/dev/null; then
+    # Up within 10 s, WebDAV PUT works and GET returns what was PUT (python3,
+    # not curl: bazel-bootstrap depends on python3, nothing here on curl).
+    if "$IT_PYTHON" - "$port" "$IT_NGINX_PID" <<'PY'; then
+import os, sys, time, urllib.request
+url, pid = "http://127.0.0.1:%s/probe/x" % sys.argv[1], int(sys.argv[2])
+urlopen = urllib.request.build_opener(urllib.request.ProxyHandler({})).open  # no http_proxy
+for _ in range(50):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)  # nginx exited (port taken?)
+    try:
+        urlopen(urllib.request.Request(url, data=b"probe", method="PUT"), timeout=5)
+        break
+    except OSError as e:
+        if getattr(e, "code", None):
+            sys.exit("nginx refuses PUT: %s" % e)
+        time.sleep(0.2)
+else:
+    sys.exit("nginx does not answer on %s" % url)
+if urlopen(url, timeout=5).read() != b"probe":
+    sys.exit("nginx does not return what was PUT")
+PY
       IT_CACHE_URL="http://127.0.0.1:$port"
-      # WebDAV PUT works and GET returns it.
-      echo probe | curl -sf -T - "$IT_CACHE_URL/probe/x" >/dev/null ||
-        it_die "nginx on port $port refuses PUT: $(tail -n 3 "$d/error.log")"
-      [ "$(curl -sf "$IT_CACHE_URL/probe/x")" = probe ] || it_die "nginx on port $port does not return what was PUT"
       rm -rf "$IT_TMP/cache/probe"
       it_log "remote cache: nginx $(nginx -v 2>&1 | sed 's/.*\///') WebDAV at $IT_CACHE_URL (pid $IT_NGINX_PID)"
       return 0
     fi
+    kill "$IT_NGINX_PID" 2>/dev/null || true
     wait "$IT_NGINX_PID" 2>/dev/null || true
     IT_NGINX_PID=""
     grep -q 'in use' "$d/error.log" "$d/stderr.log" 2>/dev/null ||

@@ -260,7 +260,10 @@ http {
   }
 }
 EOF
-    nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >>"$d/stderr.log" 2>&1 &
+    # Bounded even if this script is killed before its trap runs (timeout
+    # passes the trap's TERM on to nginx).
+    timeout --kill-after=10 "$((IT_TIMEOUT * 6))" \
+      nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >>"$d/stderr.log" 2>&1 &
     IT_NGINX_PID=$!
     # Up within 10 s, WebDAV PUT works and GET returns what was PUT (python3,
     # not curl: bazel-bootstrap depends on python3, nothing here on curl).

@@ -93,8 +93,8 @@ execlog outputs "$LOGS/a.json" "$KAS" >"$LOGS/kas-outputs.txt"
 while IFS= read -r p; do rm -f "$ER_B/$p"; done <"$LOGS/kas-outputs.txt"
 b2_flags=("${common[@]}" '--modify_execution_info=^Go.*=+no-remote-cache,^KasAlias.*=+no-remote-cache')
 t=$SECONDS
-it_bazel "$B" "$OB_B" "$LOGS/b2.log" build "${common[@]}" \
-  "${b2_flags[@]}" --execution_log_json_file="$LOGS/b2.json" "${IT_TARGETS[@]}"
+it_bazel "$B" "$OB_B" "$LOGS/b2.log" build "${b2_flags[@]}" \
+  --execution_log_json_file="$LOGS/b2.json" "${IT_TARGETS[@]}"
 time_b2=$((SECONDS - t))
 kas_b2_run="$(execlog count "$LOGS/b2.json" "$KAS" executed)"
 kas_b2_hit="$(execlog count "$LOGS/b2.json" "$KAS" hit)"

@@ -4,7 +4,7 @@
 # npm registry. Idempotent and stamped: a second run only checks stamps.
 #
 #   apt:       bazel-bootstrap 4.2.3 (+ bazel-skylib, bazel-platforms), binutils,
-#              gcc cross compilers, llvm, compressors, nginx (remote cache test),
+#              gcc cross compilers, llvm and clang, compressors, nginx (remote cache test),
 #              kernel build + QEMU boot packages (examples/kernel)
 #   Go proxy:  golang.org/toolchain@v0.0.1-go$GO_SDK_VERSION -> .bazeldeps/go_sdk (+ std .a, pack)
 #              github.com/bazelbuild/rules_go@v0.34.0         -> .bazeldeps/rules_go (patched)
@@ -21,7 +21,7 @@ BUILDIFIER_VERSION=8.2.1
 
 APT_PACKAGES=(
   bazel-bootstrap bazel-skylib bazel-platforms patch git ca-certificates
-  binutils gcc libc6-dev llvm xz-utils zstd gzip
+  binutils gcc libc6-dev llvm clang xz-utils zstd gzip
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-mips-linux-gnu
   nginx-light

@@ -2,9 +2,7 @@ package alias_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,12 +10,14 @@ import (
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+// fixtureSources is examples/basic: the C "kernel" users see is the fixture.
+const fixtureSources = "../../examples/basic"
 
 var kernelSources = []string{
 	"kernel/head.S", "kernel/main.c", "kernel/kallsyms.c", "kernel/trace.c",
@@ -35,7 +35,7 @@ type fixture struct {
 
 func build(t *testing.T, tg ccfixture.Target, debug bool) fixture {
 	t.Helper()
-	src, err := filepath.Abs("testdata/src")
+	src, err := filepath.Abs(fixtureSources)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,43 +112,9 @@ func render(t *testing.T, res *alias.Result, objs []*alias.Object) []byte {
 	return b.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", path, lineDiff(want, got))
-	}
-}
-
-// lineDiff shows the first differing lines.
-func lineDiff(want, got []byte) string {
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n want %q\n  got %q", i+1, wl, gl)
-		}
-	}
-	return "(same lines)"
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func target(t *testing.T, name string) ccfixture.Target {
@@ -184,7 +150,7 @@ func TestSchemes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res, objs := scan(t, build(t, target(t, c.target), c.debug), c.opts)
-			golden(t, c.name+".txt", render(t, res, objs))
+			checkGolden(t, c.name+".txt", render(t, res, objs))
 		})
 	}
 }

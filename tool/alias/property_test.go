@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 )
 
@@ -102,7 +103,7 @@ func TestDeterministic(t *testing.T) {
 		res1, objs1 := scan(t, f, alias.Options{Scheme: scheme})
 		res2, objs2 := scan(t, f, alias.Options{Scheme: scheme})
 		if a, b := render(t, res1, objs1), render(t, res2, objs2); !bytes.Equal(a, b) {
-			t.Fatalf("%s: two runs differ:\n%s", scheme, lineDiff(a, b))
+			t.Fatalf("%s: two runs differ:\n%s", scheme, golden.Diff(a, b))
 		}
 		shuffled := fixture{vmlinux: f.vmlinux, modules: []string{f.modules[1], f.modules[0]}}
 		res3, objs3 := scan(t, shuffled, alias.Options{Scheme: scheme})

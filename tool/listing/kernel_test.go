@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 )
 
@@ -53,7 +54,7 @@ func TestKernel(t *testing.T) {
 	if vmlinux != "" {
 		want, got := gnuNM(t, vmlinux), ourNM(t, vmlinux)
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s: listing differs from nm -n:\n%s", vmlinux, lineDiff(want, got))
+			t.Errorf("%s: listing differs from nm -n:\n%s", vmlinux, golden.Diff(want, got))
 		}
 		t.Logf("%s: %d lines identical", vmlinux, bytes.Count(want, []byte("\n")))
 		// --mksysmap=6.1 is Linux 6.1's grep over the same listing.
@@ -77,7 +78,7 @@ func TestKernel(t *testing.T) {
 		grep.Stdin = bytes.NewReader(want)
 		out, _ := grep.Output()
 		if g := strings.Join(kept, ""); g != string(out) {
-			t.Errorf("KeptByMksysmap61 differs from Linux 6.1's scripts/mksysmap grep:\n%s", lineDiff(out, []byte(g)))
+			t.Errorf("KeptByMksysmap61 differs from Linux 6.1's scripts/mksysmap grep:\n%s", golden.Diff(out, []byte(g)))
 		}
 	}
 	if modules != "" {
@@ -101,7 +102,7 @@ func TestKernel(t *testing.T) {
 		for i := 0; i < len(plain); i += batch {
 			files := plain[i:min(i+batch, len(plain))]
 			if want, got := gnuNM(t, files...), ourNM(t, files...); !bytes.Equal(got, want) {
-				t.Errorf("modules %s..%s: listing differs from nm -n:\n%s", files[0], files[len(files)-1], lineDiff(want, got))
+				t.Errorf("modules %s..%s: listing differs from nm -n:\n%s", files[0], files[len(files)-1], golden.Diff(want, got))
 			}
 		}
 		dir := t.TempDir()
@@ -116,7 +117,7 @@ func TestKernel(t *testing.T) {
 			}
 			f.Close()
 			if want, got := gnuNM(t, tmp), listFile(t, p); !bytes.Equal(got, want) {
-				t.Errorf("%s: listing differs from nm -n of its decompressed image:\n%s", p, lineDiff(want, got))
+				t.Errorf("%s: listing differs from nm -n of its decompressed image:\n%s", p, golden.Diff(want, got))
 			}
 		}
 		t.Logf("%d modules and %d compressed modules identical", len(plain), len(compressed))

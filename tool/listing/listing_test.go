@@ -2,8 +2,6 @@ package listing_test
 
 import (
 	"bytes"
-	"debug/elf"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +10,9 @@ import (
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 )
-
-var update = flag.Bool("update", false, "rebuild testdata/fixture_x86_64.o with gcc and rewrite its golden listing with GNU nm")
 
 // listFile is what "kas_alias nm FILE" prints.
 func listFile(t testing.TB, path string) []byte {
@@ -43,33 +40,9 @@ func compareWithNM(t *testing.T, tg ccfixture.Target, dir, obj string) []byte {
 	want := ccfixture.Run(t, dir, tg.Tool("nm"), "-n", obj)
 	got := listFile(t, filepath.Join(dir, obj))
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s %s: listing differs from %s -n:\n%s", tg.Name, obj, tg.Tool("nm"), lineDiff(want, got))
+		t.Errorf("%s %s: listing differs from %s -n:\n%s", tg.Name, obj, tg.Tool("nm"), golden.Diff(want, got))
 	}
 	return want
-}
-
-// lineDiff shows the first differing lines.
-func lineDiff(want, got []byte) string {
-	w := strings.Split(string(want), "\n")
-	g := strings.Split(string(got), "\n")
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var x, y string
-		if i < len(w) {
-			x = w[i]
-		}
-		if i < len(g) {
-			y = g[i]
-		}
-		if x != y {
-			fmt.Fprintf(&b, "line %d:\n  nm:   %q\n  ours: %q\n", i+1, x, y)
-			if n++; n == 10 {
-				break
-			}
-		}
-	}
-	return b.String()
 }
 
 func targetFlags(tg ccfixture.Target) []string {
@@ -177,8 +150,8 @@ func TestXindex(t *testing.T) {
 // checked-in GNU nm listing; -update rebuilds both.
 func TestGolden(t *testing.T) {
 	obj := filepath.Join("testdata", "fixture_x86_64.o")
-	golden := obj + ".nm"
-	if *update {
+	nmFile := obj + ".nm"
+	if golden.Update() {
 		dir := t.TempDir()
 		src, err := os.ReadFile("testdata/fixture.c")
 		if err != nil {
@@ -200,22 +173,20 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		abs, _ := filepath.Abs(obj)
-		if err := os.WriteFile(golden, ccfixture.Run(t, ".", "nm", "-n", abs), 0o644); err != nil {
+		if err := os.WriteFile(nmFile, ccfixture.Run(t, ".", "nm", "-n", abs), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(nmFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := listFile(t, obj)
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n%s", obj, golden, lineDiff(want, got))
+		t.Errorf("%s differs from %s:\n%s", obj, nmFile, golden.Diff(want, got))
 	}
 	// The large common symbol (SHN_X86_64_LCOMMON) is in it.
 	if !bytes.Contains(got, []byte(" C lcommon_sym\n")) {
 		t.Errorf("no large common symbol in the listing")
 	}
 }
-
-var _ = elf.ELFCLASS64

@@ -2,7 +2,6 @@ package srcindex
 
 import (
 	"debug/elf"
-	"flag"
 	"fmt"
 	"os"
 	"path"
@@ -12,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // fixture: same-named statics in two files, a static inline (noinline) in a
 // header used by both, a .c that #includes another .c, a main.
@@ -246,23 +244,7 @@ func checkObject(t *testing.T, tg ccfixture.Target, dir, obj string) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s--- want\n%s", p, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 func TestFixtures(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 )
 
 // TestFuzzSeeds writes the seed corpus of FuzzOpen under -update: small
 // relocatable objects with DWARF 4 and 5, and broken variants of them.
 func TestFuzzSeeds(t *testing.T) {
-	if !*update {
+	if !golden.Update() {
 		t.Skip("seeds are written with -update")
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzOpen")

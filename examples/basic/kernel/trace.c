@@ -1,12 +1,20 @@
-/* Like kernel/trace/trace.c: another s_show, another entries, and a helper
- * that gcc clones (.constprop.0) and splits (.cold). */
+/* Like kernel/trace/trace.c: another s_show and entries, and a helper gcc
+ * clones (scale.constprop.0). */
 #include "hash.h"
 
-static int entries = 5;
+static volatile int entries = 5;
+const char *trace_name;
 
 static __attribute__((noinline)) int s_show(int i)
 {
+	trace_name = __func__;
 	return i * entries;
+}
+
+static __attribute__((noinline, used)) int pfx(int i) __asm__("__pfx_s_show");
+static int pfx(int i)
+{
+	return i + 1;
 }
 
 static __attribute__((noinline)) int scale(int x, int k)
@@ -20,5 +28,5 @@ static __attribute__((noinline)) int scale(int x, int k)
 
 int trace_show(int i)
 {
-	return s_show(i) + scale(i, 3) + (int)jhash((unsigned int)i);
+	return s_show(i) + scale(i, 3) + (int)jhash((unsigned int)i) + pfx(i);
 }

@@ -1,4 +1,0 @@
-	.text
-	.globl	_text
-_text:
-	nop

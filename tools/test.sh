@@ -34,6 +34,9 @@ mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE'
 step "bazel test //..."
 bazel test //...
 
+step "consumer workspace: rules_kas_alias loaded as an external repository (examples/consumer)"
+(cd examples/consumer && bazel test //... && bazel shutdown)
+
 step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
 ./tools/fetch-kernel-source.sh
 bazel test //examples/kernel:e2e

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/objects and testdata/golden")
 
 // seedObjects are committed objects (fixtureC, -O2 -fno-pic; clang's with
 // SHT_LLVM_ADDRSIG) of each class and byte order: the fuzz target's seeds
@@ -64,7 +62,7 @@ func dump(tb testing.TB, image []byte) string {
 func TestGolden(t *testing.T) {
 	for _, o := range seedObjects {
 		t.Run(o.name, func(t *testing.T) {
-			if *update {
+			if golden.Update() {
 				dir := t.TempDir()
 				ccfixture.WriteFiles(t, dir, map[string]string{"fix.c": fixtureC})
 				args := []string{"-O2", "-fno-pic", "-c", "fix.c", "-o", "fix.o"}
@@ -92,19 +90,7 @@ func TestGolden(t *testing.T) {
 			}
 			sectionsUnchanged(t, in, out)
 			got := dump(t, out)
-			golden := filepath.Join("testdata", "golden", o.name+".txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Fatalf("dump differs from %s (-update rewrites it):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", o.name+".txt"), []byte(got))
 		})
 	}
 }

@@ -90,13 +90,13 @@ func (r *rd) uN(n int) uint64 {
 	return 0
 }
 
-func (r *rd) uleb() uint64 {
-	var v uint64
-	var shift uint
+// leb reads a LEB128 number: its low 64 bits, how many bits it had, and
+// its last byte (whose 0x40 bit is the sign of a signed one).
+func (r *rd) leb() (v uint64, shift uint, last byte) {
 	for {
 		if r.off >= len(r.b) {
 			r.fail(errTrunc)
-			return v
+			return v, shift, 0
 		}
 		c := r.b[r.off]
 		r.off++
@@ -105,32 +105,22 @@ func (r *rd) uleb() uint64 {
 		}
 		shift += 7
 		if c&0x80 == 0 {
-			return v
+			return v, shift, c
 		}
 	}
 }
 
+func (r *rd) uleb() uint64 {
+	v, _, _ := r.leb()
+	return v
+}
+
 func (r *rd) sleb() int64 {
-	var v int64
-	var shift uint
-	for {
-		if r.off >= len(r.b) {
-			r.fail(errTrunc)
-			return v
-		}
-		c := r.b[r.off]
-		r.off++
-		if shift < 64 {
-			v |= int64(c&0x7f) << shift
-		}
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v
-		}
+	v, shift, last := r.leb()
+	if shift < 64 && last&0x40 != 0 {
+		v |= ^uint64(0) << shift
 	}
+	return int64(v)
 }
 
 func (r *rd) cstr() string {

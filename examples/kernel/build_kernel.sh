@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# Builds Debian's linux-source-6.1 three ways from one tree, for the QEMU test:
-#   baseline  no KAS_ALIAS (the kernel users have today)
-#   counter   relinked with KAS_ALIAS="kas_alias filter --scheme=counter"
-#   tu        relinked with KAS_ALIAS="kas_alias filter" (tu names from --elf)
+# Builds a kernel source tarball several ways from one tree, for the QEMU test:
+#   baseline   no KAS_ALIAS (the kernel users have today)
+#   VARIANT... relinked with KAS_ALIAS="kas_alias filter FLAGS" (--variant)
 # The relinks reuse the baseline's objects: only vmlinux and bzImage change.
 #
-# usage: build_kernel.sh TARBALL PATCH CONFIG_FRAGMENT KAS_ALIAS_BIN OUTDIR
-# OUTDIR receives: {baseline,counter,tu}.bzImage, {baseline,counter,tu}.System.map,
-# {counter,tu}.vmlinux, configfs.ko, gen_init_cpio, config, build.log.
+# usage: build_kernel.sh TARBALL PATCH KAS_ALIAS_BIN OUTDIR
+#                        --config FRAGMENT... --variant NAME=FLAGS...
+# FRAGMENT: lines "OPTION y|m|n" applied on top of tinyconfig, in order.
+# OUTDIR receives: baseline.bzImage, baseline.System.map, and per variant
+# NAME.bzImage, NAME.System.map, NAME.vmlinux; configfs.ko, gen_init_cpio,
+# config, build.log.
 # Env: KERNEL_JOBS (default 2), KERNEL_WORKDIR (default: a fresh temp dir,
 # removed on exit; set it to keep the tree for debugging).
 set -euo pipefail
 
-[ $# -eq 5 ] || { echo "usage: $0 TARBALL PATCH CONFIG_FRAGMENT KAS_ALIAS_BIN OUTDIR" >&2; exit 2; }
+usage() { echo "usage: $0 TARBALL PATCH KAS_ALIAS_BIN OUTDIR --config FRAGMENT... --variant NAME=FLAGS..." >&2; exit 2; }
+[ $# -ge 4 ] || usage
 abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 TARBALL=$(abspath "$1")
 PATCH=$(abspath "$2")
-FRAGMENT=$(abspath "$3")
-KAS_ALIAS_BIN=$(abspath "$4")
-OUT=$(abspath "$5")
+KAS_ALIAS_BIN=$(abspath "$3")
+OUT=$(abspath "$4")
+shift 4
+FRAGMENTS=() VARIANTS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--config) FRAGMENTS+=("$(abspath "$2")") ;;
+	--variant) VARIANTS+=("$2") ;;
+	*) usage ;;
+	esac
+	shift 2 || usage
+done
+[ ${#FRAGMENTS[@]} -gt 0 ] || usage
 JOBS=${KERNEL_JOBS:-2}
 
 if [ ! -s "$TARBALL" ]; then
@@ -61,31 +74,35 @@ if [ ! -f "$SRC/Makefile" ]; then
 	say "patch $(basename "$PATCH")"
 	(cd "$SRC" && patch -p1 -N -s <"$PATCH") >>"$LOG" 2>&1 || fail "patch does not apply"
 fi
-MK=(make -C "$SRC" O="$BLD" ARCH=x86_64 -j"$JOBS")
+# The scratch directory's name stays out of the binaries: DWARF names units
+# relative to the source tree (kernel/kallsyms.c), as Debian's kernels do.
+PREFIX_MAP="-fdebug-prefix-map=$SRC/= -fdebug-prefix-map=$BLD=."
+MK=(make -C "$SRC" O="$BLD" ARCH=x86_64 -j"$JOBS" KCFLAGS="$PREFIX_MAP" KAFLAGS="$PREFIX_MAP")
 
-say "configure: tinyconfig + $(basename "$FRAGMENT")"
+say "configure: tinyconfig + ${FRAGMENTS[*]##*/}"
 "${MK[@]}" tinyconfig >>"$LOG" 2>&1 || fail "make tinyconfig"
+# OPTION VALUE lines of all fragments, the last one for an option winning.
+awk '$1 !~ /^#/ && NF == 2 { v[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; o[n++] = $1 } }
+     END { for (i = 0; i < n; i++) print o[i], v[o[i]] }' "${FRAGMENTS[@]}" >"$W/options"
 args=()
 while read -r opt val; do
-	case "$opt" in '' | '#'*) continue ;; esac
 	case "$val" in
 	y) args+=(-e "$opt") ;;
 	m) args+=(-m "$opt") ;;
 	n) args+=(-d "$opt") ;;
-	*) fail "bad line in $FRAGMENT: $opt $val" ;;
+	*) fail "bad config line: $opt $val" ;;
 	esac
-done <"$FRAGMENT"
+done <"$W/options"
 "$SRC/scripts/config" --file "$BLD/.config" "${args[@]}"
 "${MK[@]}" olddefconfig >>"$LOG" 2>&1 || fail "make olddefconfig"
 # Every option asked for must have survived olddefconfig's dependency rules.
 while read -r opt val; do
-	case "$opt" in '' | '#'*) continue ;; esac
 	if [ "$val" = n ]; then
 		! grep -q "^CONFIG_$opt=[ym]" "$BLD/.config" || fail "CONFIG_$opt is still set"
 	else
 		grep -q "^CONFIG_$opt=$val\$" "$BLD/.config" || fail "CONFIG_$opt is not $val after olddefconfig"
 	fi
-done <"$FRAGMENT"
+done <"$W/options"
 cp "$BLD/.config" "$OUT/config"
 
 say "build baseline (no KAS_ALIAS): bzImage modules, -j$JOBS"
@@ -108,6 +125,8 @@ relink() { # VARIANT KAS_ALIAS-command
 	cp "$BLD/System.map" "$OUT/$1.System.map"
 	cp "$BLD/vmlinux" "$OUT/$1.vmlinux"
 }
-relink counter "$KAS_ALIAS_BIN filter --scheme=counter"
-relink tu "$KAS_ALIAS_BIN filter"
-say "done: $(grep -c . "$OUT/tu.System.map") System.map lines (tu), $(grep -c . "$OUT/baseline.System.map") (baseline)"
+for v in "${VARIANTS[@]}"; do
+	name=${v%%=*} flags=${v#*=}
+	relink "$name" "$KAS_ALIAS_BIN filter${flags:+ $flags}"
+done
+say "done: System.map lines: $(wc -l "$OUT"/*.System.map | sed '$d' | awk '{ printf "%s %s  ", $2, $1 }' | sed "s|$OUT/||g")"

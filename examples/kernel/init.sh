@@ -117,6 +117,11 @@ if [ "$MODE" = alias ]; then
 			sh -c "[ -n '$line' ] && grep -E ' $name[[:space:]]+\[$mod\]\$' /proc/kallsyms | grep -q '^$addr '"
 		if echo "p:kprobes/mod$i $mod:$alias" >>$T/kprobe_events 2>/tmp/err; then
 			say "PASS module-probe mod$i $mod:$alias"
+		elif [ "${alias#*/}" != "$alias" ] &&
+			echo "p:kprobes/mod$i $alias" >>$T/kprobe_events 2>/tmp/err2; then
+			# A spec with both '/' and ':' is taken for a uprobe (PATH:OFFSET):
+			# an alias with a path in it is probed unqualified (it is unique).
+			say "PASS module-probe mod$i $alias (unqualified; $mod:$alias: $(cat /tmp/err))"
 		else
 			say "FAIL module-probe mod$i $mod:$alias: $(cat /tmp/err)"
 		fi

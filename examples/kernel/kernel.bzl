@@ -1,43 +1,46 @@
-"""kas_kernel_build: Debian's linux-source-6.1 built three ways in one action."""
+"""kas_kernel_build: a kernel source tarball built without and with KAS_ALIAS in one action."""
 
 # The kas_alias binary from the resolved toolchain, as the rules get it.
 # buildifier: disable=bzl-visibility
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
 
-_VARIANTS = ["baseline", "counter", "tu"]
-
-def _outputs():
+def _outputs(variants):
     outs = {
         "configfs_ko": "%{name}/configfs.ko",
         "config": "%{name}/config",
         "gen_init_cpio": "%{name}/gen_init_cpio",
         "log": "%{name}/build.log",
+        "baseline_bzimage": "%{name}/baseline.bzImage",
+        "baseline_system_map": "%{name}/baseline.System.map",
     }
-    for v in _VARIANTS:
+    for v in variants:
         outs[v + "_bzimage"] = "%{name}/" + v + ".bzImage"
         outs[v + "_system_map"] = "%{name}/" + v + ".System.map"
-    for v in _VARIANTS[1:]:
         outs[v + "_vmlinux"] = "%{name}/" + v + ".vmlinux"
     return outs
 
 def _kas_kernel_build_impl(ctx):
     tool = kas_alias_tool(ctx)
-    outs = [getattr(ctx.outputs, k) for k in sorted(_outputs().keys())]
+    outs = [getattr(ctx.outputs, k) for k in sorted(_outputs(ctx.attr.variants).keys())]
+    args = ctx.actions.args()
+    args.add(ctx.file.tarball)
+    args.add(ctx.file.patch)
+    args.add(tool.executable)
+    args.add(ctx.outputs.log.dirname)
+    for f in ctx.files.configs:
+        args.add("--config", f)
+    for name, flags in sorted(ctx.attr.variants.items()):
+        args.add("--variant", "%s=%s" % (name, flags))
     ctx.actions.run(
         executable = ctx.executable._build,
-        arguments = [
-            ctx.file.tarball.path,
-            ctx.file.patch.path,
-            ctx.file.config.path,
-            tool.executable.path,
-            ctx.outputs.log.dirname,
-        ],
-        inputs = [ctx.file.tarball, ctx.file.patch, ctx.file.config],
+        arguments = [args],
+        inputs = [ctx.file.tarball, ctx.file.patch] + ctx.files.configs,
         tools = [tool],
         outputs = outs,
         mnemonic = "KernelBuild",
-        progress_message = "Building Linux from %s: baseline, then KAS_ALIAS relinks (counter, tu) (%s)" % (
+        progress_message = "Building Linux from %s without KAS_ALIAS, then relinking with it (%s) (%s)" % (
             ctx.file.tarball.basename,
+            ", ".join(sorted(ctx.attr.variants.keys())),
             ctx.label,
         ),
         # make, gcc, flex, bison... come from the host, as for any kbuild.
@@ -52,15 +55,24 @@ def _kas_kernel_build_impl(ctx):
 kas_kernel_build = rule(
     implementation = _kas_kernel_build_impl,
     doc = """Extracts a kernel source tarball, applies the kas_alias kbuild patch,
-configures tinyconfig plus `config` and builds bzImage and modules without
-KAS_ALIAS (baseline), then relinks with KAS_ALIAS set to the toolchain's
-kas_alias in filter mode, `--scheme=counter` and the default (tu). Outputs
-`<name>/{baseline,counter,tu}.bzImage`, `.System.map`,
-`{counter,tu}.vmlinux`, `configfs.ko`, `gen_init_cpio`, `config`, `build.log`.""",
+configures tinyconfig plus `configs`, builds bzImage and modules without
+KAS_ALIAS (`baseline`), then relinks once per variant with KAS_ALIAS set to
+the toolchain's kas_alias in filter mode with the variant's flags. Outputs
+`<name>/baseline.{bzImage,System.map}`, per variant
+`<name>/<variant>.{bzImage,System.map,vmlinux}`, and `configfs.ko`,
+`gen_init_cpio`, `config`, `build.log`.""",
     attrs = {
         "tarball": attr.label(mandatory = True, allow_single_file = [".tar.xz"]),
         "patch": attr.label(mandatory = True, allow_single_file = [".patch"]),
-        "config": attr.label(mandatory = True, allow_single_file = True, doc = "Lines `OPTION y|m|n` applied on top of tinyconfig."),
+        "configs": attr.label_list(
+            mandatory = True,
+            allow_files = True,
+            doc = "Files of `OPTION y|m|n` lines applied on top of tinyconfig, the last one winning.",
+        ),
+        "variants": attr.string_dict(
+            mandatory = True,
+            doc = "Variant name -> flags of `kas_alias filter` for its relink.",
+        ),
         "_build": attr.label(
             default = ":build_kernel.sh",
             executable = True,
@@ -68,6 +80,6 @@ kas_alias in filter mode, `--scheme=counter` and the default (tu). Outputs
             cfg = "exec",
         ),
     },
-    outputs = _outputs(),
+    outputs = _outputs,
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -37,7 +37,8 @@ PIPE
 chmod +x "$w/pipeline.sh"
 
 ours() { echo "$w/kas_alias scan --scheme $1 --vmlinux $vmlinux --modules-order $mods/modules.order --syms $w/o.syms --map-tsv $w/o.tsv --map-json $w/o.json --plan-dir $w/plans"; }
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$w/h.json" \
+# Each run writes fresh outputs, as a Bazel action does.
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$w/h.json" --prepare "rm -rf $w/plans $w/o.syms $w/o.tsv $w/o.json" \
 	-n "kas_alias scan (tu)" "$(ours tu)" \
 	-n "kas_alias scan (srcline)" "$(ours srcline)" \
 	-n "nm per object + llvm-addr2line" "$w/pipeline.sh" >&2

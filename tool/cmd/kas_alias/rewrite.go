@@ -5,8 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
@@ -77,42 +75,10 @@ func runRewrite(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 
 	// Modules are independent: rewrite them in parallel; after an error no
-	// new module is started, and the first error in argument order is
-	// reported.
-	errs := make([]error, len(todo))
-	var wg sync.WaitGroup
-	var failed atomic.Bool
-	next := make(chan int)
-	for range min(*jobs, len(todo)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				j := todo[i]
-				if errs[i] = rewriteOne(j.module, j.plan, j.out, *drop); errs[i] != nil {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	for i := range todo {
-		if failed.Load() {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return firstErr(errs)
-}
-
-func firstErr(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	// new module is started.
+	return forEach(len(todo), *jobs, true, func(i int) error {
+		return rewriteOne(todo[i].module, todo[i].plan, todo[i].out, *drop)
+	})
 }
 
 // rewriteOne writes one module with its plan's symbols added.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
@@ -83,19 +82,30 @@ func runScan(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
-	var objs []*alias.Object
-	if f.vmlinux != "" {
-		vm, closeVM, err := openVmlinux(f.vmlinux, f.dwarf, f.srctree)
-		if err != nil {
-			return err
+	// vmlinux is read while the module workers run.
+	var vm *alias.Object
+	var vmErr error
+	vmDone := make(chan struct{})
+	closeVM := func() {}
+	go func() {
+		defer close(vmDone)
+		if f.vmlinux != "" {
+			vm, closeVM, vmErr = openVmlinux(f.vmlinux, f.dwarf, f.srctree)
 		}
-		defer closeVM()
-		objs = append(objs, vm)
-	}
+	}()
 	mods, closeMods, err := openModules(modules, f.srctree)
+	<-vmDone
+	defer closeVM()
 	defer closeMods()
+	if vmErr != nil {
+		return vmErr
+	}
 	if err != nil {
 		return err
+	}
+	var objs []*alias.Object
+	if vm != nil {
+		objs = append(objs, vm)
 	}
 	objs = append(objs, mods...)
 
@@ -192,23 +202,10 @@ func openVmlinux(path, dwarfPath, srctree string) (*alias.Object, func(), error)
 func openModules(paths []string, srctree string) ([]*alias.Object, func(), error) {
 	objs := make([]*alias.Object, len(paths))
 	files := make([]*elfread.File, len(paths))
-	errs := make([]error, len(paths))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				objs[i], files[i], errs[i] = openModule(paths[i], srctree)
-			}
-		}()
-	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	err := forEach(len(paths), runtime.GOMAXPROCS(0), false, func(i int) (err error) {
+		objs[i], files[i], err = openModule(paths[i], srctree)
+		return err
+	})
 	closeAll := func() {
 		for _, f := range files {
 			if f != nil {
@@ -216,26 +213,7 @@ func openModules(paths []string, srctree string) ([]*alias.Object, func(), error
 			}
 		}
 	}
-	return objs, closeAll, firstError(errs)
-}
-
-// firstError keeps error output to one line: the first failure in input
-// order, and how many more there were.
-func firstError(errs []error) error {
-	var first error
-	n := 0
-	for _, err := range errs {
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			n++
-		}
-	}
-	if n > 1 {
-		return fmt.Errorf("%w (and %d more modules failed)", first, n-1)
-	}
-	return first
+	return objs, closeAll, err
 }
 
 // openModule reads one module. The file stays open (mapped) until the scan
@@ -289,14 +267,15 @@ func writeScanOutputs(res *alias.Result, f *scanFlags, mods []*alias.Object) err
 		if err := os.MkdirAll(f.planDir, 0o755); err != nil {
 			return err
 		}
-		for _, m := range mods {
-			p, err := res.Plan(m)
+		err := forEach(len(mods), runtime.GOMAXPROCS(0), true, func(i int) error {
+			p, err := res.Plan(mods[i])
 			if err != nil {
 				return err
 			}
-			if err := p.Write(filepath.Join(f.planDir, plan.FileName(m.Name))); err != nil {
-				return err
-			}
+			return p.Write(filepath.Join(f.planDir, plan.FileName(mods[i].Name)))
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

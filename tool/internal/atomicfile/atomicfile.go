@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -102,8 +103,14 @@ func (a *File) Abort() {
 	}
 }
 
-// WriteFile writes data to path atomically, in one write (no buffer).
+// WriteFile writes data to path atomically, in one write (no buffer). A
+// regular file that already holds exactly data is left alone: replacing
+// thousands of plan files by rename makes ext4 flush each one, and an
+// untouched file keeps its time stamp for make.
 func WriteFile(path string, data []byte) error {
+	if same(path, data) {
+		return nil
+	}
 	return Write(path, func(w io.Writer) error {
 		_, err := w.(*File).f.Write(data) // unbuffered: one write
 		return err
@@ -121,4 +128,14 @@ func Write(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	return a.Commit()
+}
+
+// same reports whether path is a regular 0644 file holding exactly data.
+func same(path string, data []byte) bool {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o644 || st.Size() != int64(len(data)) {
+		return false
+	}
+	old, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(old, data)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesOnlyOnSuccess(t *testing.T) {
@@ -64,5 +65,29 @@ func TestWriteToPipe(t *testing.T) {
 	}
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
 		t.Fatalf("the pipe was replaced: %v %v", st.Mode(), err)
+	}
+}
+
+// Writing the bytes a file already holds leaves it as it is.
+func TestWriteSameBytesKeepsFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "plan.json")
+	if err := WriteFile(p, []byte("same")); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("same")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); !st.ModTime().Equal(old) {
+		t.Fatalf("file rewritten: mtime %v, want %v", st.ModTime(), old)
+	}
+	if err := WriteFile(p, []byte("new!")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new!" {
+		t.Fatalf("file holds %q", b)
 	}
 }

@@ -18,7 +18,18 @@ static int pfx(int i)
 	return i;
 }
 
+/* trace.c has a scale() too: gcc clones both (scale.constprop.0), so the
+ * clone's name is duplicated and aliased with its dots kept. */
+static __attribute__((noinline)) int scale(int x, int k)
+{
+	if (__builtin_expect(x > 1000, 0)) {
+		volatile int slow = x;
+		return slow / k;
+	}
+	return x + k;
+}
+
 int kallsyms_show(int i)
 {
-	return s_show(i) + (int)jhash((unsigned int)i) + pfx(i);
+	return s_show(i) + scale(i, 7) + (int)jhash((unsigned int)i) + pfx(i);
 }

@@ -1,5 +1,5 @@
 /* Like kernel/trace/trace.c: another s_show and entries, and a helper gcc
- * clones (scale.constprop.0). */
+ * clones (scale.constprop.0), as kallsyms.c's. */
 #include "hash.h"
 
 static volatile int entries = 5;

@@ -184,6 +184,11 @@ func openVmlinux(path, dwarfPath, srctree string) (*alias.Object, func(), error)
 			return nil, func() {}, err
 		}
 		closers = append(closers, func() { src.Close() })
+		if src.Type == elf.ET_REL {
+			// Its DWARF speaks of section offsets, not vmlinux's addresses.
+			closeAll()
+			return nil, func() {}, fmt.Errorf("%s: --dwarf needs a linked image with vmlinux's addresses (a -dbg vmlinux), not a relocatable object", dwarfPath)
+		}
 	}
 	idx, err := srcindex.Open(src.Image(), srcindex.Options{Name: src.Name, Srctree: srctree})
 	if err != nil {

@@ -116,6 +116,7 @@ func TestScanErrors(t *testing.T) {
 		{[]string{"--vmlinux", f.vmlinux, f.vmlinux}, f.vmlinux + ": not a relocatable object", 1},
 		{[]string{"--vmlinux", f.vmlinux, f.module, filepath.Join(dupDir, "m-1.ko")}, "module name m-1.ko already given by " + f.module, 1},
 		{[]string{"--scheme", "lines", "--vmlinux", f.vmlinux}, `unknown naming scheme "lines"`, 1},
+		{[]string{"--vmlinux", f.vmlinux, "--dwarf", f.module}, f.module + ": --dwarf needs a linked image", 1},
 		{[]string{}, "nothing to scan", 1},
 		{[]string{"--bogus"}, "", 2},
 	}

@@ -269,16 +269,26 @@ func writeScanOutputs(res *alias.Result, f *scanFlags, mods []*alias.Object) err
 		}
 	}
 	if f.planDir != "" {
-		if err := os.MkdirAll(f.planDir, 0o755); err != nil {
+		dir, err := atomicfile.CreateDir(f.planDir)
+		if err != nil {
 			return err
 		}
-		err := forEach(len(mods), runtime.GOMAXPROCS(0), true, func(i int) error {
+		defer dir.Abort()
+		for _, m := range mods {
+			dir.Add(plan.FileName(m.Name))
+		}
+		// One writer: files created in one directory from two threads
+		// contend for its lock, and cost more than they save.
+		err = forEach(len(mods), 1, true, func(i int) error {
 			p, err := res.Plan(mods[i])
 			if err != nil {
 				return err
 			}
-			return p.Write(filepath.Join(f.planDir, plan.FileName(mods[i].Name)))
+			return dir.WriteFile(plan.FileName(mods[i].Name), p.Marshal())
 		})
+		if err == nil {
+			err = dir.Commit()
+		}
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,5 +90,58 @@ func TestWriteSameBytesKeepsFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "new!" {
 		t.Fatalf("file holds %q", b)
+	}
+}
+
+// A directory of files appears whole: by one rename where there is none
+// (or an empty one), file by file into a directory that has files.
+func TestDir(t *testing.T) {
+	root := t.TempDir()
+	write := func(path string, files map[string]string) error {
+		d, err := CreateDir(path)
+		if err != nil {
+			return err
+		}
+		defer d.Abort()
+		for name, data := range files {
+			d.Add(name)
+			if err := d.WriteFile(name, []byte(data)); err != nil {
+				return err
+			}
+		}
+		return d.Commit()
+	}
+	read := func(path string) string {
+		ents, _ := os.ReadDir(path)
+		var s []string
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(path, e.Name()))
+			s = append(s, e.Name()+"="+string(b))
+		}
+		return strings.Join(s, " ")
+	}
+	plans := filepath.Join(root, "plans")
+	if err := write(plans, map[string]string{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(plans); got != "a=1 b=2" {
+		t.Fatalf("new directory holds %q", got)
+	}
+	if err := write(plans, map[string]string{"b": "3", "c": "4"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(plans); got != "a=1 b=3 c=4" {
+		t.Fatalf("existing directory holds %q", got)
+	}
+	empty := filepath.Join(root, "empty")
+	os.Mkdir(empty, 0o755)
+	if err := write(empty, map[string]string{"x": "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(empty); got != "x=5" {
+		t.Fatalf("empty directory holds %q", got)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 2 {
+		t.Fatalf("temporary directories left: %v", ents)
 	}
 }

@@ -96,7 +96,7 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 			}
 		}
 		// Aliases follow listing order (module symbols are not sorted).
-		slices.SortStableFunc(cands, func(a, b *Symbol) int { return compareLines(&a.Line, &b.Line) })
+		slices.SortStableFunc(cands, func(a, b *Symbol) int { return listing.Compare(&a.Line, &b.Line) })
 		if err := r.name(o, cands); err != nil {
 			return nil, err
 		}

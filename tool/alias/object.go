@@ -179,17 +179,7 @@ func guessBindType(letter byte) (elf.SymBind, elf.SymType) {
 // sortSymbols puts symbols in nm -n order; a stable sort keeps symbol-table
 // order among lines that print identically.
 func sortSymbols(syms []Symbol) {
-	slices.SortStableFunc(syms, func(a, b Symbol) int { return compareLines(&a.Line, &b.Line) })
-}
-
-func compareLines(a, b *listing.Line) int {
-	switch {
-	case listing.Less(a, b):
-		return -1
-	case listing.Less(b, a):
-		return 1
-	}
-	return 0
+	slices.SortStableFunc(syms, func(a, b Symbol) int { return listing.Compare(&a.Line, &b.Line) })
 }
 
 func (o *Object) findText() {

@@ -55,11 +55,11 @@ func FromELF(f *elfread.File) ([]Line, error) {
 // undefined reports whether nm prints the line without a value.
 func undefined(t byte) bool { return t == 'U' || t == 'w' || t == 'v' }
 
-// compare is nm -n's order (nm.c numeric_forward): undefined symbols first,
+// Compare is nm -n's order (nm.c numeric_forward): undefined symbols first,
 // then by value; ties, and undefined symbols among themselves, by name
 // bytewise (strcoll under LC_ALL=C). glibc's qsort is a merge sort, so
 // lines equal in all of these keep their symbol table order.
-func compare(a, b *Line) int {
+func Compare(a, b *Line) int {
 	ua, ub := undefined(a.Type), undefined(b.Type)
 	if ua != ub {
 		if ua {
@@ -74,7 +74,7 @@ func compare(a, b *Line) int {
 }
 
 // Less reports whether a sorts before b in nm -n order.
-func Less(a, b *Line) bool { return compare(a, b) < 0 }
+func Less(a, b *Line) bool { return Compare(a, b) < 0 }
 
 // Sort sorts lines into nm -n order, keeping the order of equal lines.
 func Sort(lines []Line) { sortStable(lines) }
@@ -99,7 +99,7 @@ func sortStable(lines []Line) {
 		if u {
 			keys[i].v = 0
 		}
-		if sorted && i > 0 && compare(&lines[i-1], &lines[i]) > 0 {
+		if sorted && i > 0 && Compare(&lines[i-1], &lines[i]) > 0 {
 			sorted = false
 		}
 	}

@@ -40,6 +40,9 @@ type Object struct {
 type Symbol struct {
 	listing.Line
 	Section uint32 // section index; 0 where unknown (filter mode without --elf)
+	// StValue is st_value as the symbol table holds it, for plans: on ARM
+	// a Thumb function's has the low bit that nm's value (Line.Value) drops.
+	StValue uint64
 	Size    uint64
 	Bind    elf.SymBind
 	Type    elf.SymType
@@ -79,10 +82,7 @@ func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*O
 	if f.Class == elf.ELFCLASS32 {
 		obj.Width = 8
 	}
-	obj.Sections = make([]string, len(f.Sections))
-	for i, s := range f.Sections {
-		obj.Sections[i] = s.Name
-	}
+	obj.Sections = sectionNames(f)
 	obj.Symbols = make([]Symbol, 0, len(syms))
 	for i := range syms {
 		s := &syms[i]
@@ -93,17 +93,7 @@ func FromELF(f *elfread.File, name string, module bool, src *srcindex.Index) (*O
 		if module && elfread.Undefined(letter) {
 			continue
 		}
-		sym := Symbol{
-			Line:    listing.Line{Value: f.Value(s), Type: letter, Name: s.Name},
-			Section: s.Section,
-			Size:    s.Size,
-			Bind:    s.Bind,
-			Type:    s.Type,
-		}
-		if s.Bind == elf.STB_LOCAL {
-			sym.File = s.File
-		}
-		obj.Symbols = append(obj.Symbols, sym)
+		obj.Symbols = append(obj.Symbols, symbolOf(listing.Line{Value: f.Value(s), Type: letter, Name: s.Name}, s))
 	}
 	if !module {
 		sortSymbols(obj.Symbols) // the order of the listing written
@@ -130,31 +120,43 @@ func FromListing(lines []listing.Line, width int, f *elfread.File, src *srcindex
 		byKey = make(map[key]*elfread.Symbol, len(syms))
 		for i := range syms {
 			s := &syms[i]
-			k := key{s.Name, s.Value}
+			// The value nm prints (ARM Thumb functions lose their low bit).
+			k := key{s.Name, f.Value(s)}
 			if _, dup := byKey[k]; !dup {
 				byKey[k] = s
 			}
 		}
-		obj.Sections = make([]string, len(f.Sections))
-		for i, s := range f.Sections {
-			obj.Sections[i] = strings.Clone(s.Name)
-		}
+		obj.Sections = sectionNames(f)
 	}
 	obj.Symbols = make([]Symbol, len(lines))
 	for i, l := range lines {
-		sym := Symbol{Line: l}
 		if s := byKey[key{l.Name, l.Value}]; s != nil {
-			sym.Section, sym.Size, sym.Bind, sym.Type = s.Section, s.Size, s.Bind, s.Type
-			if s.Bind == elf.STB_LOCAL {
-				sym.File = s.File
-			}
-		} else {
-			sym.Bind, sym.Type = guessBindType(l.Type)
+			obj.Symbols[i] = symbolOf(l, s)
+			continue
 		}
-		obj.Symbols[i] = sym
+		obj.Symbols[i] = Symbol{Line: l, StValue: l.Value}
+		obj.Symbols[i].Bind, obj.Symbols[i].Type = guessBindType(l.Type)
 	}
 	obj.findText()
 	return obj, nil
+}
+
+// symbolOf is listing line l with what ELF symbol s adds to it.
+func symbolOf(l listing.Line, s *elfread.Symbol) Symbol {
+	sym := Symbol{Line: l, Section: s.Section, StValue: s.Value, Size: s.Size, Bind: s.Bind, Type: s.Type}
+	if s.Bind == elf.STB_LOCAL {
+		sym.File = s.File // STT_FILE tells only locals' unit
+	}
+	return sym
+}
+
+// sectionNames are f's section names by index.
+func sectionNames(f *elfread.File) []string {
+	names := make([]string, len(f.Sections))
+	for i, s := range f.Sections {
+		names[i] = s.Name
+	}
+	return names
 }
 
 // guessBindType derives binding and type from an nm letter, for listing

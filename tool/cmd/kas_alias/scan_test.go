@@ -200,3 +200,27 @@ func TestScanModuleDirectory(t *testing.T) {
 		}
 	}
 }
+
+// On ARM, nm prints a Thumb function's address without its low bit, which
+// st_value has: filter --elf must still find the symbol of each line.
+func TestFilterThumb(t *testing.T) {
+	var arm ccfixture.Target
+	for _, tg := range ccfixture.Targets {
+		if tg.Name == "arm" {
+			arm = tg
+		}
+	}
+	dir := t.TempDir()
+	ccfixture.WriteFiles(t, dir, scanSources)
+	arm.Compile(t, dir, "-O2", "-mthumb", "-fno-pic", "-nostdlib", "-Wl,--build-id=none", "-o", "vmlinux", "a.c", "b.c")
+	listing := ccfixture.Run(t, dir, arm.Tool("nm"), "-n", "vmlinux")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"filter", "--elf", filepath.Join(dir, "vmlinux")}, bytes.NewReader(listing), &out, &errb); code != 0 {
+		t.Fatalf("filter: status %d: %s", code, errb.String())
+	}
+	for _, alias := range []string{" t show@a.c\n", " t show@b.c\n"} {
+		if !strings.Contains(out.String(), alias) {
+			t.Errorf("no%q in:\n%s", alias, out.String())
+		}
+	}
+}

@@ -86,7 +86,7 @@ func runScan(args []string, stdin io.Reader, stdout io.Writer) error {
 	var vm *alias.Object
 	var vmErr error
 	vmDone := make(chan struct{})
-	closeVM := func() {}
+	var closeVM func()
 	go func() {
 		defer close(vmDone)
 		if f.vmlinux != "" {
@@ -95,7 +95,9 @@ func runScan(args []string, stdin io.Reader, stdout io.Writer) error {
 	}()
 	mods, closeMods, err := openModules(modules, f.srctree)
 	<-vmDone
-	defer closeVM()
+	if closeVM != nil {
+		defer closeVM()
+	}
 	defer closeMods()
 	if vmErr != nil {
 		return vmErr
@@ -166,39 +168,41 @@ func checkModuleNames(modules []string) error {
 
 // openVmlinux opens vmlinux and, where it has DWARF (or dwarfPath is given),
 // its source index. The returned func closes what stays mapped.
-func openVmlinux(path, dwarfPath, srctree string) (*alias.Object, func(), error) {
-	f, err := elfread.Open(path)
-	if err != nil {
-		return nil, func() {}, err
-	}
-	closers := []func(){func() { f.Close() }}
+func openVmlinux(path, dwarfPath, srctree string) (_ *alias.Object, _ func(), err error) {
+	var files []*elfread.File
 	closeAll := func() {
-		for _, c := range closers {
-			c()
+		for _, f := range files {
+			f.Close()
 		}
 	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	f, err := elfread.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	files = append(files, f)
 	src := f
 	if dwarfPath != "" {
 		if src, err = elfread.Open(dwarfPath); err != nil {
-			closeAll()
-			return nil, func() {}, err
+			return nil, nil, err
 		}
-		closers = append(closers, func() { src.Close() })
+		files = append(files, src)
 		if src.Type == elf.ET_REL {
 			// Its DWARF speaks of section offsets, not vmlinux's addresses.
-			closeAll()
-			return nil, func() {}, fmt.Errorf("%s: --dwarf needs a linked image with vmlinux's addresses (a -dbg vmlinux), not a relocatable object", dwarfPath)
+			return nil, nil, fmt.Errorf("%s: --dwarf needs a linked image with vmlinux's addresses (a -dbg vmlinux), not a relocatable object", dwarfPath)
 		}
 	}
 	idx, err := srcindex.Open(src.Image(), srcindex.Options{Name: src.Name, Srctree: srctree})
 	if err != nil {
-		closeAll()
-		return nil, func() {}, err
+		return nil, nil, err
 	}
 	obj, err := alias.FromELF(f, "vmlinux", false, idx)
 	if err != nil {
-		closeAll()
-		return nil, func() {}, err
+		return nil, nil, err
 	}
 	return obj, closeAll, nil
 }

@@ -93,3 +93,25 @@ def find_modules(targets):
             names[name] = (f, t.label)
             modules.append(f)
     return modules, trees
+
+def module_list_args(ctx, modules, trees):
+    """Passes module files and directories to the tool in a param file.
+
+    Thousands of modules do not fit a command line: they go in a multiline
+    param file (`@FILE`). A directory is passed as itself; the tool reads
+    the modules under it.
+
+    Args:
+      ctx: the rule context.
+      modules: module Files.
+      trees: directory Files (tree artifacts).
+
+    Returns:
+      An Args object for `ctx.actions.run(arguments = [...])`.
+    """
+    args = ctx.actions.args()
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add_all(modules)
+    args.add_all(trees, expand_directories = False)
+    return args

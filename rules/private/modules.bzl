@@ -1,7 +1,7 @@
 """kas_alias_modules: the planned alias symbols added to each module."""
 
 load("//rules:providers.bzl", "KasAliasModulesInfo", "KasAliasSymbolsInfo")
-load(":inputs.bzl", "module_name")
+load(":inputs.bzl", "module_list_args", "module_name")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
 
 def _rewrite_args(ctx):
@@ -17,11 +17,7 @@ def _rewrite_all(ctx, info):
     args = _rewrite_args(ctx)
     args.add("--plan-dir", info.plan_dir.path)
     args.add("--out-dir", out.path)
-    module_args = ctx.actions.args()
-    module_args.use_param_file("@%s", use_always = True)
-    module_args.set_param_file_format("multiline")
-    module_args.add_all(info.modules)
-    module_args.add_all(info.trees, expand_directories = False)
+    module_args = module_list_args(ctx, info.modules, info.trees)
     ctx.actions.run(
         executable = kas_alias_tool(ctx),
         arguments = [args, module_args],

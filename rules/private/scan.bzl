@@ -1,7 +1,7 @@
 """kas_alias_symbols: one scan of vmlinux and modules."""
 
 load("//rules:providers.bzl", "KasAliasSymbolsInfo")
-load(":inputs.bzl", "find_modules", "find_vmlinux", "module_name")
+load(":inputs.bzl", "find_modules", "find_vmlinux", "module_list_args", "module_name")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
 
 SCHEMES = ["", "tu", "srcline", "counter"]
@@ -56,14 +56,7 @@ def _kas_alias_symbols_impl(ctx):
             args.add("--plan-dir", plans.values()[0].dirname)
             outputs += plans.values()
 
-    # Thousands of modules do not fit a command line: they go in a param file.
-    module_args = ctx.actions.args()
-    module_args.use_param_file("@%s", use_always = True)
-    module_args.set_param_file_format("multiline")
-    module_args.add_all(modules)
-
-    # A directory is passed as itself: the tool reads the modules under it.
-    module_args.add_all(trees, expand_directories = False)
+    module_args = module_list_args(ctx, modules, trees)
 
     ctx.actions.run(
         executable = kas_alias_tool(ctx),

@@ -12,9 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
 )
 
 // Format names this file format and its version.
@@ -76,13 +76,8 @@ func valueOf[V any](m map[string]V, k, what, name string) (V, error) {
 
 // ModuleName is the module name of a module file path.
 func ModuleName(path string) string {
-	base := filepath.Base(path)
-	for _, ext := range []string{".xz", ".zst", ".gz"} {
-		if strings.HasSuffix(base, ext) {
-			return strings.TrimSuffix(base, ext)
-		}
-	}
-	return base
+	name, _ := modfile.TrimCompression(filepath.Base(path))
+	return name
 }
 
 // FileName is the name of the plan file for a module name.

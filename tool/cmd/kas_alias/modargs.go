@@ -5,11 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// moduleSuffixes are the names of module objects inside a directory given
-// as a module argument: what /lib/modules trees and Bazel tree artifacts hold.
-var moduleSuffixes = []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz", ".o"}
+	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
+)
 
 // expandModuleDirs replaces each directory among args by the module files
 // under it, in bytewise path order; files are kept as given.
@@ -37,11 +35,10 @@ func expandModuleDirs(args []string) ([]string, error) {
 	return out, nil
 }
 
+// isModuleName tells the module objects inside a directory given as a
+// module argument, as /lib/modules trees and Bazel tree artifacts hold them:
+// .ko files, plain or compressed, and .o files.
 func isModuleName(name string) bool {
-	for _, s := range moduleSuffixes {
-		if strings.HasSuffix(name, s) {
-			return true
-		}
-	}
-	return false
+	base, compressed := modfile.TrimCompression(name)
+	return strings.HasSuffix(base, ".ko") || (!compressed && strings.HasSuffix(name, ".o"))
 }

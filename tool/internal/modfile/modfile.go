@@ -15,9 +15,24 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
+// compressions are the suffixes of the compressors modules ship with.
+var compressions = []string{".xz", ".zst", ".gz"}
+
+// TrimCompression returns path without a compressor's suffix, and whether
+// it had one ("configfs.ko.xz" gives "configfs.ko", true).
+func TrimCompression(path string) (string, bool) {
+	for _, ext := range compressions {
+		if base, ok := strings.CutSuffix(path, ext); ok {
+			return base, true
+		}
+	}
+	return path, false
+}
+
 // Compressed reports whether path names a compressed module.
 func Compressed(path string) bool {
-	return strings.HasSuffix(path, ".xz") || strings.HasSuffix(path, ".zst") || strings.HasSuffix(path, ".gz")
+	_, c := TrimCompression(path)
+	return c
 }
 
 // Read returns the file's bytes as stored (raw) and its ELF image, which is

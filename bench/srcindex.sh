@@ -24,7 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/srcindex.test" ./tool/srcindex/
 # Addresses first (one untimed run), then llvm-addr2line, then ours.
-"$tmp/srcindex.test" -test.run '^TestKernelDriver$' -srcindex.image "$vmlinux" \
+"$tmp/srcindex.test" -test.run '^$' -test.bench '^BenchmarkKernel$' -test.benchtime 1x -srcindex.image "$vmlinux" \
 	-srcindex.addrs "$tmp/addrs" -srcindex.runs 1 >/dev/null
 n=$(wc -l <"$tmp/addrs")
 llvm-addr2line -e "$vmlinux" <"$tmp/addrs" >/dev/null # warm the page cache
@@ -36,7 +36,7 @@ for _ in $(seq "$runs"); do
 	times+=("$(echo "$t1 - $t0" | bc)")
 done
 llvm_med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
-out=$("$tmp/srcindex.test" -test.run '^TestKernelDriver$' -srcindex.image "$vmlinux" \
+out=$("$tmp/srcindex.test" -test.run '^$' -test.bench '^BenchmarkKernel$' -test.benchtime 1x -srcindex.image "$vmlinux" \
 	-srcindex.runs "$runs" -srcindex.llvm "$tmp/llvm")
 echo "$out" | grep -v '^PASS$'
 ours=$(echo "$out" | sed -n 's/.* median \([0-9.]*\) s.*/\1/p')

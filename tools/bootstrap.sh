@@ -23,7 +23,7 @@ APT_PACKAGES=(
   bazel-bootstrap bazel-skylib bazel-platforms patch git ca-certificates
   binutils gcc libc6-dev llvm clang xz-utils zstd gzip
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
-  gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-mips-linux-gnu
+  gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
   nginx-light
   make flex bison bc libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static
 )

@@ -11,7 +11,7 @@ def kas_alias(
         data = False,
         srctree = "",
         dwarf = None,
-        mksysmap = False,
+        mksysmap = "",
         drop_signature = False,
         **kwargs):
     """Aliases vmlinux and modules in one call.

@@ -6,6 +6,8 @@ load(":toolchain.bzl", "TOOLCHAIN_TYPE", "kas_alias_tool")
 
 SCHEMES = ["", "tu", "srcline", "counter"]
 
+MKSYSMAP = ["", "auto", "6.1", "6.4"]
+
 def _kas_alias_symbols_impl(ctx):
     vmlinux = find_vmlinux(ctx.attr.vmlinux)
     modules, trees = find_modules(ctx.attr.modules)
@@ -21,8 +23,10 @@ def _kas_alias_symbols_impl(ctx):
         syms = ctx.actions.declare_file(ctx.label.name + ".syms")
         args.add("--vmlinux", vmlinux)
         args.add("--syms", syms)
-        if ctx.attr.mksysmap:
+        if ctx.attr.mksysmap == "auto":
             args.add("--mksysmap")
+        elif ctx.attr.mksysmap:
+            args.add("--mksysmap=" + ctx.attr.mksysmap)
         inputs.append(vmlinux)
         outputs.append(syms)
     if dwarf:
@@ -129,8 +133,10 @@ per plan named by its file name (`foo.ko.plan.json`).""",
             doc = "A separate file with vmlinux's DWARF (a -dbg vmlinux), when vmlinux itself has none.",
             allow_single_file = True,
         ),
-        "mksysmap": attr.bool(
-            doc = "Keep in `<name>.syms` only what scripts/mksysmap keeps (the System.map form).",
+        "mksysmap": attr.string(
+            doc = "Keep in `<name>.syms` only what scripts/mksysmap keeps (the System.map form): `auto` by the rules of the kernel's own version (its `linux_banner`; 6.4+ rules without one), `6.1` or `6.4` by those of Linux 6.1-6.2 or 6.4 and later, which then also decide what counts as a duplicate. Empty: the whole listing.",
+            values = MKSYSMAP,
+            default = "",
         ),
     },
     toolchains = [TOOLCHAIN_TYPE],

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
-	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
 )
 
 // Scheme is how alias names are made.
@@ -46,6 +45,9 @@ const MaxName = 511
 type Options struct {
 	Scheme Scheme // "" picks tu where DWARF or STT_FILE symbols exist, else counter
 	Data   bool   // tu and srcline: alias data symbols too, not only code
+	// Mksysmap is the scripts/mksysmap of the kernel scanned: only the
+	// symbols it keeps reach kallsyms, so only they count as duplicates.
+	Mksysmap listing.Rules
 }
 
 // Alias is one alias line: a new name for one symbol of one object.
@@ -81,7 +83,10 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 	if r.Scheme == "" {
 		r.Scheme = defaultScheme(objs)
 	}
-	symbols := indexNames(objs)
+	for _, o := range objs {
+		o.findText()
+	}
+	symbols := indexNames(objs, opts.Mksysmap)
 	for _, info := range symbols {
 		if info.dup {
 			r.Duplicates++
@@ -91,7 +96,7 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 		var cands []*Symbol
 		for i := range o.Symbols {
 			s := &o.Symbols[i]
-			if symbols[s.Name].dup && countable(o, s) && selected(r.Scheme, opts.Data, o, s) {
+			if symbols[s.Name].dup && countable(opts.Mksysmap, o, s) && selected(r.Scheme, opts.Data, o, s) {
 				cands = append(cands, s)
 			}
 		}
@@ -141,7 +146,7 @@ type nameInfo struct {
 
 // indexNames indexes every symbol name of every object, marking those that
 // occur at more than one distinct place (object, section, value).
-func indexNames(objs []*Object) map[string]nameInfo {
+func indexNames(objs []*Object, rules listing.Rules) map[string]nameInfo {
 	n := 0
 	for _, o := range objs {
 		n += len(o.Symbols)
@@ -151,7 +156,7 @@ func indexNames(objs []*Object) map[string]nameInfo {
 		for i := range o.Symbols {
 			s := &o.Symbols[i]
 			info, seen := names[s.Name]
-			if !countable(o, s) {
+			if !countable(rules, o, s) {
 				if !seen {
 					names[s.Name] = nameInfo{}
 				}
@@ -176,8 +181,8 @@ func indexNames(objs []*Object) map[string]nameInfo {
 // countable reports whether a symbol takes part in duplicate detection: a
 // defined symbol that scripts/mksysmap keeps (so it reaches kallsyms), in
 // an allocated section, and not module boilerplate that every module has.
-func countable(o *Object, s *Symbol) bool {
-	if !s.defined() || s.Line.Type == 'n' || !listing.KeptByMksysmap(&s.Line) {
+func countable(rules listing.Rules, o *Object, s *Symbol) bool {
+	if !s.defined() || s.Line.Type == 'n' || !rules.Keep(&s.Line) {
 		return false
 	}
 	return !o.Module || !moduleBoilerplate(s.Name)
@@ -211,7 +216,7 @@ func selected(scheme Scheme, data bool, o *Object, s *Symbol) bool {
 			return false
 		}
 	}
-	if s.text() {
+	if s.Text() {
 		return true
 	}
 	return data && !compilerStatic.MatchString(s.Name)
@@ -219,14 +224,10 @@ func selected(scheme Scheme, data bool, o *Object, s *Symbol) bool {
 
 // name gives each candidate of o its alias name (before uniqueness).
 func (r *Result) name(o *Object, cands []*Symbol) error {
-	var locs []srcindex.Location
+	var locs []Location
 	if r.Scheme == Srcline && o.Source != nil && o.Source.HasDWARF() {
-		addrs := make([]srcindex.Addr, len(cands))
-		for i, s := range cands {
-			addrs[i] = srcindex.Addr{Section: s.Section, Value: s.Value}
-		}
 		var err error
-		if locs, err = o.Source.Locate(addrs); err != nil {
+		if locs, err = o.Source.Locate(cands); err != nil {
 			return err
 		}
 	}
@@ -264,7 +265,7 @@ func (r *Result) name(o *Object, cands []*Symbol) error {
 // translationUnit is the DWARF compile unit of s, else its STT_FILE name.
 func translationUnit(o *Object, s *Symbol) string {
 	if o.Source != nil && o.Source.HasDWARF() {
-		if tu := o.Source.TU(srcindex.Addr{Section: s.Section, Value: s.Value}); tu != "" {
+		if tu := o.Source.TU(s); tu != "" {
 			return tu
 		}
 	}
@@ -355,7 +356,7 @@ func (r *Result) verify(symbols map[string]nameInfo) error {
 
 // probe returns a kprobe location for s that works without aliases.
 func probe(o *Object, s *Symbol) string {
-	if !s.text() {
+	if !s.Text() {
 		return ""
 	}
 	if !o.Module {

@@ -110,7 +110,7 @@ func (r *Result) Plan(o *Object) (*plan.Plan, error) {
 			var typ string
 			if typ, err = plan.TypeName(s.Type); err == nil {
 				p.Symbols = append(p.Symbols, plan.Symbol{
-					Name: a.Name, Section: s.Section, Value: s.StValue, Size: s.Size, Bind: bind, Type: typ,
+					Name: a.Name, Section: s.Section, Value: s.StValue, Size: s.Size, Bind: bind, Type: typ, Other: s.Other,
 				})
 				continue
 			}

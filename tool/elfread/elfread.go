@@ -2,10 +2,15 @@
 // makes them (vmlinux, .o, .ko, compressed .ko.xz/.ko.zst/.ko.gz) without
 // binutils, and classifies symbols exactly as GNU nm 2.40 does.
 //
+// It is the project's one ELF model: header, sections (with their contents,
+// decompressed where SHF_COMPRESSED), symbols with SHN_XINDEX resolved, and
+// relocations, for every class, byte order and machine a kernel is built
+// for. Other packages take a *File; none parses ELF itself.
+//
 // Plain files are mapped read-only, so a 600 MB vmlinux costs what its
 // section headers, .symtab and .strtab cost. Every offset and size read from
-// the file is bounds-checked: bad input yields an error that starts with the
-// file name, never a panic.
+// the file is bounds-checked: bad input yields a *FormatError naming the
+// file (and the section and offset where it applies), never a panic.
 package elfread
 
 import (
@@ -30,6 +35,9 @@ type File struct {
 	Flags     uint32 // raw e_flags
 	OSABI     elf.OSABI
 	Sections  []Section // index = section header index (SHN_XINDEX-aware count)
+	// Shoff is e_shoff: where the section header table starts. Its entries
+	// are SectionHeaderSize bytes each.
+	Shoff uint64
 
 	raw, image []byte
 	m          *mmapfile.Map
@@ -38,6 +46,9 @@ type File struct {
 	shstrndx   uint32
 	symtab     int    // index of the SHT_SYMTAB section, 0 if none
 	secLetter  []byte // nm's lowercase letter per section; 0: no BFD section (abs)
+	syms       []Symbol
+	symsErr    error
+	symsDone   bool
 }
 
 // Section is one section header, with its name resolved.
@@ -124,6 +135,26 @@ func prefix(path string, err error) error {
 	return fmt.Errorf("%s: %v", path, err)
 }
 
+// SectionHeaderSize is the size of one section header entry.
+func (f *File) SectionHeaderSize() uint64 {
+	if f.is64 {
+		return 64
+	}
+	return 40
+}
+
+// SymbolSize is the size of one .symtab entry.
+func (f *File) SymbolSize() uint64 {
+	if f.is64 {
+		return 24
+	}
+	return 16
+}
+
+// Symtab returns the index of the symbol table section (SHT_SYMTAB), 0 if
+// the file has none.
+func (f *File) Symtab() int { return f.symtab }
+
 // Close releases the mapping; names of symbols become invalid.
 func (f *File) Close() error {
 	f.raw, f.image = nil, nil
@@ -144,20 +175,16 @@ func (f *File) Raw() []byte { return f.raw }
 // SectionData returns the contents of section i, checked against the image.
 func (f *File) SectionData(i int) ([]byte, error) {
 	if i < 0 || i >= len(f.Sections) {
-		return nil, f.errorf("section %d out of range (%d sections)", i, len(f.Sections))
+		return nil, f.Errorf("section %d out of range (%d sections)", i, len(f.Sections))
 	}
 	s := &f.Sections[i]
 	if s.Type == elf.SHT_NOBITS {
 		return nil, nil
 	}
 	if s.Offset > uint64(len(f.image)) || s.Size > uint64(len(f.image))-s.Offset {
-		return nil, f.errorf("section %d (%s) extends past end of file", i, s.Name)
+		return nil, f.SectionErrorf(i, -1, "extends past end of file")
 	}
 	return f.image[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
-}
-
-func (f *File) errorf(format string, args ...any) error {
-	return fmt.Errorf("%s: "+format, append([]any{f.Name}, args...)...)
 }
 
 func (f *File) u16(b []byte) uint16 {
@@ -193,9 +220,9 @@ func (f *File) parse() error {
 	b := f.image
 	if len(b) < 16 || string(b[:4]) != elf.ELFMAG {
 		if len(b) >= 4 && string(b[:4]) == elf.ELFMAG {
-			return f.errorf("truncated ELF header (%d bytes)", len(b))
+			return f.Errorf("truncated ELF header (%d bytes)", len(b))
 		}
-		return f.errorf("not an ELF file")
+		return f.Errorf("not an ELF file")
 	}
 	f.Class = elf.Class(b[elf.EI_CLASS])
 	f.Data = elf.Data(b[elf.EI_DATA])
@@ -205,7 +232,7 @@ func (f *File) parse() error {
 	case elf.ELFCLASS64:
 		f.is64 = true
 	default:
-		return f.errorf("unknown ELF class %d", b[elf.EI_CLASS])
+		return f.Errorf("unknown ELF class %d", b[elf.EI_CLASS])
 	}
 	switch f.Data {
 	case elf.ELFDATA2LSB:
@@ -213,17 +240,17 @@ func (f *File) parse() error {
 	case elf.ELFDATA2MSB:
 		f.ByteOrder = binary.BigEndian
 	default:
-		return f.errorf("unknown ELF data encoding %d", b[elf.EI_DATA])
+		return f.Errorf("unknown ELF data encoding %d", b[elf.EI_DATA])
 	}
 	if v := b[elf.EI_VERSION]; v != byte(elf.EV_CURRENT) {
-		return f.errorf("unknown ELF version %d", v)
+		return f.Errorf("unknown ELF version %d", v)
 	}
 	ehsize := 52
 	if f.is64 {
 		ehsize = 64
 	}
 	if len(b) < ehsize {
-		return f.errorf("truncated ELF header (%d bytes)", len(b))
+		return f.Errorf("truncated ELF header (%d bytes)", len(b))
 	}
 	f.Type = elf.Type(f.u16(b[16:]))
 	f.Machine = elf.Machine(f.u16(b[18:]))
@@ -239,17 +266,18 @@ func (f *File) parse() error {
 		shentsize, shnum, shstrndx = f.u16(b[46:]), f.u16(b[48:]), f.u16(b[50:])
 	}
 	if shoff == 0 {
-		return f.errorf("no section headers")
+		return f.Errorf("no section headers")
 	}
+	f.Shoff = shoff
 	want := uint16(40)
 	if f.is64 {
 		want = 64
 	}
 	if shentsize != want {
-		return f.errorf("section header size %d, want %d", shentsize, want)
+		return f.Errorf("section header size %d, want %d", shentsize, want)
 	}
 	if shoff > uint64(len(b)) || uint64(len(b))-shoff < uint64(want) {
-		return f.errorf("section header table at offset %#x extends past end of file", shoff)
+		return f.Errorf("section header table at offset %#x extends past end of file", shoff)
 	}
 	// Section 0 holds the real count and string table index when they do
 	// not fit the header (SHN_XINDEX objects).
@@ -263,10 +291,10 @@ func (f *File) parse() error {
 		f.shstrndx = s0.Link
 	}
 	if n == 0 {
-		return f.errorf("no section headers")
+		return f.Errorf("no section headers")
 	}
 	if n > (uint64(len(b))-shoff)/uint64(want) {
-		return f.errorf("section header table (%d entries at offset %#x) extends past end of file", n, shoff)
+		return f.Errorf("section header table (%d entries at offset %#x) extends past end of file", n, shoff)
 	}
 	f.Sections = make([]Section, n)
 	for i := range f.Sections {
@@ -275,7 +303,7 @@ func (f *File) parse() error {
 	// Names.
 	if f.shstrndx != 0 {
 		if uint64(f.shstrndx) >= n {
-			return f.errorf("section name table index %d out of range (%d sections)", f.shstrndx, n)
+			return f.Errorf("section name table index %d out of range (%d sections)", f.shstrndx, n)
 		}
 		strs, err := f.SectionData(int(f.shstrndx))
 		if err != nil {
@@ -287,7 +315,7 @@ func (f *File) parse() error {
 				if off == 0 {
 					continue
 				}
-				return f.errorf("section %d: name offset %#x past end of section name table (%d bytes)", i, off, len(strs))
+				return f.SectionErrorf(i, -1, "name offset %#x past end of section name table (%d bytes)", off, len(strs))
 			}
 			f.Sections[i].Name = cstring(strs[off:])
 		}

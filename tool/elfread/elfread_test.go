@@ -66,13 +66,13 @@ func TestBadInput(t *testing.T) {
 		{"shentsize", edit(func(b []byte) { le.PutUint16(b[58:], 40) }), "obj: section header size 40, want 64"},
 		{"shstrndx out of range", edit(func(b []byte) { le.PutUint16(b[62:], 999) }), "obj: section name table index 999 out of range"},
 		{"symtab past end", edit(func(b []byte) { le.PutUint64(b[shdrOff(b, symtab)+24:], uint64(len(good))) }),
-			"obj: section " + itoa(symtab) + " (.symtab) extends past end of file"},
+			"obj: section " + itoa(symtab) + " (.symtab): extends past end of file"},
 		{"symtab size past end", edit(func(b []byte) { le.PutUint64(b[shdrOff(b, symtab)+32:], 1<<62) }),
-			"obj: section " + itoa(symtab) + " (.symtab) extends past end of file"},
+			"obj: section " + itoa(symtab) + " (.symtab): extends past end of file"},
 		{"strtab past end", edit(func(b []byte) { le.PutUint64(b[shdrOff(b, strtab)+32:], uint64(len(good))) }),
-			"obj: section " + itoa(strtab) + " (.strtab) extends past end of file"},
+			"obj: section " + itoa(strtab) + " (.strtab): extends past end of file"},
 		{"string offset past table", edit(func(b []byte) { le.PutUint64(b[shdrOff(b, strtab)+32:], 3) }),
-			"obj: symbol "},
+			"obj: section " + itoa(symtab) + " (.symtab): offset 0x"},
 		{"symtab link out of range", edit(func(b []byte) { le.PutUint32(b[shdrOff(b, symtab)+40:], 5000) }),
 			"obj: section " + itoa(symtab) + " (.symtab): string table index 5000 out of range"},
 		{"symbol entry size", edit(func(b []byte) { le.PutUint64(b[shdrOff(b, symtab)+56:], 16) }),
@@ -113,6 +113,12 @@ func exercise(data []byte) {
 	}
 	for i := range f.Sections {
 		f.SectionData(i)
+		f.Contents(i)
+		if r, err := f.Relocs(i); err == nil {
+			for k := 0; k < r.Len(); k++ {
+				r.At(k)
+			}
+		}
 	}
 	syms, err := f.Symbols()
 	if err != nil {

@@ -27,6 +27,7 @@ const (
 	classUndef
 	classCommon      // 'C'
 	classSmallCommon // 'c'
+	classAllocCommon // MIPS SHN_MIPS_ACOMMON: an allocated common section, 'b'
 	classAbs
 )
 
@@ -67,16 +68,16 @@ func (f *File) classifySections() {
 				continue
 			}
 		}
-		// BFD marks no ELF section SEC_SMALL_DATA when reading (GNU nm
-		// 2.40 prints D/B, never G/S, for .sdata/.sbss symbols of mips
-		// and powerpc objects), so only the small common section of MIPS
-		// (SHN_MIPS_SCOMMON, 'c') is small.
-		f.secLetter[i] = sectionLetter(s, false)
+		f.secLetter[i] = sectionLetter(s)
 	}
 }
 
-// sectionLetter is nm's lowercase letter for a symbol in section s.
-func sectionLetter(s *Section, small bool) byte {
+// sectionLetter is nm's lowercase letter for a symbol in section s. BFD
+// marks no ELF section SEC_SMALL_DATA when reading (GNU nm 2.40 prints D/B,
+// never G/S, for .sdata/.sbss symbols of mips and powerpc objects), so only
+// the small common section of MIPS (SHN_MIPS_SCOMMON, 'c') is small, and
+// that is a symbol class, not a section.
+func sectionLetter(s *Section) byte {
 	if c := coffSectionType(s.Name); c != 0 {
 		return c
 	}
@@ -102,12 +103,8 @@ func sectionLetter(s *Section, small bool) byte {
 		return 't'
 	case data && readonly:
 		return 'r'
-	case data && small:
-		return 'g'
 	case data:
 		return 'd'
-	case !contents && small:
-		return 's'
 	case !contents:
 		return 'b'
 	case debugging:
@@ -160,8 +157,7 @@ func (f *File) class(s *Symbol) (symClass, int) {
 			case shnMIPSSundefined:
 				return classUndef, 0
 			case shnMIPSAcommon:
-				// An allocated common section: SEC_ALLOC only.
-				return classSection, -'b'
+				return classAllocCommon, 0
 			case shnMIPSText, shnMIPSData:
 				want := ".text"
 				if sec == shnMIPSData {
@@ -219,11 +215,11 @@ func (f *File) Letter(s *Symbol) byte {
 		return '?'
 	}
 	var c byte
-	switch {
-	case cl == classAbs:
+	switch cl {
+	case classAbs:
 		c = 'a'
-	case sec < 0:
-		c = byte(-sec)
+	case classAllocCommon:
+		c = 'b' // SEC_ALLOC only: no contents
 	default:
 		c = f.secLetter[sec]
 	}

@@ -16,7 +16,7 @@ type symtabView struct {
 func (f *File) symtabView() (symtabView, error) {
 	var v symtabView
 	if f.symtab == 0 {
-		return v, f.errorf("no symbols (no .symtab section)")
+		return v, f.Errorf("no symbols (no .symtab section)")
 	}
 	i := f.symtab
 	s := &f.Sections[i]
@@ -25,17 +25,17 @@ func (f *File) symtabView() (symtabView, error) {
 		want = 24
 	}
 	if s.Entsize != want {
-		return v, f.errorf("section %d (%s): symbol entry size %d, want %d", i, s.Name, s.Entsize, want)
+		return v, f.SectionErrorf(i, -1, "symbol entry size %d, want %d", s.Entsize, want)
 	}
 	data, err := f.SectionData(i)
 	if err != nil {
 		return v, err
 	}
 	if uint64(s.Link) >= uint64(len(f.Sections)) || s.Link == 0 {
-		return v, f.errorf("section %d (%s): string table index %d out of range (%d sections)", i, s.Name, s.Link, len(f.Sections))
+		return v, f.SectionErrorf(i, -1, "string table index %d out of range (%d sections)", s.Link, len(f.Sections))
 	}
 	if t := f.Sections[s.Link].Type; t != elf.SHT_STRTAB {
-		return v, f.errorf("section %d (%s): linked section %d (%s) is %v, not a string table", i, s.Name, s.Link, f.Sections[s.Link].Name, t)
+		return v, f.SectionErrorf(i, -1, "linked section %d (%s) is %v, not a string table", s.Link, f.Sections[s.Link].Name, t)
 	}
 	strs, err := f.SectionData(int(s.Link))
 	if err != nil {
@@ -56,8 +56,18 @@ func (f *File) symtabView() (symtabView, error) {
 	return v, nil
 }
 
-// Symbols returns .symtab entries 1..n-1 in table order.
+// Symbols returns .symtab entries 1..n-1 in table order (symbol table index
+// i is element i-1). The slice is read once and shared: callers must not
+// modify it.
 func (f *File) Symbols() ([]Symbol, error) {
+	if !f.symsDone {
+		f.syms, f.symsErr = f.readSymbols()
+		f.symsDone = true
+	}
+	return f.syms, f.symsErr
+}
+
+func (f *File) readSymbols() ([]Symbol, error) {
 	v, err := f.symtabView()
 	if err != nil {
 		return nil, err
@@ -106,14 +116,14 @@ func (f *File) readSym(v *symtabView, i int, s *Symbol) error {
 	s.Extended = false
 	if shndx == uint16(elf.SHN_XINDEX) {
 		if v.shndx == nil || uint64(i)*4+4 > uint64(len(v.shndx)) {
-			return f.errorf("symbol %d: section index is SHN_XINDEX but the extended section index table has no entry for it", i)
+			return f.SectionErrorf(f.symtab, int64(i)*int64(v.entsize), "symbol %d: section index is SHN_XINDEX but the extended section index table has no entry for it", i)
 		}
 		s.Section = f.u32(v.shndx[i*4:])
 		s.Extended = true
 	}
 	if uint64(name) >= uint64(len(v.strs)) {
 		if name != 0 {
-			return f.errorf("symbol %d: name offset %#x past end of string table %s (%d bytes)", i, name, f.Sections[f.Sections[f.symtab].Link].Name, len(v.strs))
+			return f.SectionErrorf(f.symtab, int64(i)*int64(v.entsize), "symbol %d: name offset %#x past end of string table %s (%d bytes)", i, name, f.Sections[f.Sections[f.symtab].Link].Name, len(v.strs))
 		}
 		s.Name = ""
 	} else {

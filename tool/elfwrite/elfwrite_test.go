@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
-	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
 
 // seedObjects are committed objects (fixtureC, -O2 -fno-pic; clang's with
@@ -80,11 +80,11 @@ func TestGolden(t *testing.T) {
 			}
 			in := readObject(t, o.name)
 			syms := aliasPlan(t, in, mixed)
-			out, err := AddSymbols(o.name, in, syms)
+			out, err := addSymbols(o.name, in, syms)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := AddSymbols(o.name, in, syms)
+			again, _ := addSymbols(o.name, in, syms)
 			if !bytes.Equal(out, again) {
 				t.Fatal("output is not deterministic")
 			}
@@ -103,69 +103,66 @@ func setType(image []byte, t elf.Type) []byte {
 
 // noSymtab turns the symbol table's type into PROGBITS.
 func noSymtab(tb testing.TB, image []byte) []byte {
-	h, err := parseHeader(image)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	f := parse(tb, image)
 	b := slices.Clone(image)
-	for i, s := range h.secs {
-		if s.typ == elf.SHT_SYMTAB {
-			binary.LittleEndian.PutUint32(b[h.shoff+uint64(i)*h.shentsize+4:], uint32(elf.SHT_PROGBITS))
+	for i, s := range f.Sections {
+		if s.Type == elf.SHT_SYMTAB {
+			binary.LittleEndian.PutUint32(b[f.Shoff+uint64(i)*f.SectionHeaderSize()+4:], uint32(elf.SHT_PROGBITS))
 		}
 	}
 	return b
 }
 
-func signed(image []byte) []byte {
-	sig := []byte("PKCS7 bytes")
-	info := make([]byte, sigInfoSize)
-	info[2] = 2
-	binary.BigEndian.PutUint32(info[8:], uint32(len(sig)))
-	return slices.Concat(image, sig, info, []byte(SignatureMagic))
+func parse(tb testing.TB, image []byte) *elfread.File {
+	tb.Helper()
+	f, err := elfread.NewFile("f.o", image)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
-// Bad input gives one line naming the file, and no output.
+// Bad input gives one line naming the file, and no output. (Unreadable
+// headers are elfread's to report: its tests cover them.)
 func TestBadInput(t *testing.T) {
 	x86 := readObject(t, "x86_64")
 	arm := readObject(t, "arm")
-	h, err := parseHeader(x86)
-	if err != nil {
-		t.Fatal(err)
+	f := parse(t, x86)
+	n := len(f.Sections)
+	ok := []Symbol{{Name: "a@b", Section: 1, Bind: elf.STB_LOCAL, Type: elf.STT_FUNC}}
+	sec := func(i uint32) []Symbol {
+		return []Symbol{{Name: "a@b", Section: i, Bind: elf.STB_LOCAL, Type: elf.STT_FUNC}}
 	}
-	n := len(h.secs)
-	ok := []plan.Symbol{{Name: "a@b", Section: 1, Bind: "local", Type: "func"}}
-	sec := func(i uint32) []plan.Symbol {
-		return []plan.Symbol{{Name: "a@b", Section: i, Bind: "local", Type: "func"}}
-	}
+	// A symbol table whose data runs past the end of the file.
+	symtab := f.Symtab()
+	cut := slices.Clone(x86)
+	binary.LittleEndian.PutUint64(cut[f.Shoff+uint64(symtab)*64+32:], uint64(len(x86)))
 	for _, c := range []struct {
 		name  string
 		image []byte
-		syms  []plan.Symbol
+		syms  []Symbol
 		want  string
 	}{
-		{"not elf", []byte("hello, world\n and more bytes"), ok, "f.o: not an ELF file"},
-		{"empty", nil, ok, "f.o: not an ELF file"},
 		{"executable", setType(x86, elf.ET_EXEC), ok, "f.o: ET_EXEC file, not a relocatable object (ET_REL)"},
 		{"shared object", setType(x86, elf.ET_DYN), ok, "f.o: ET_DYN file, not a relocatable object (ET_REL)"},
-		{"truncated header", x86[:40], ok, "f.o: truncated ELF header"},
-		{"truncated", x86[:len(x86)/2], ok, fmt.Sprintf("f.o: section header table at offset %#x is outside the file (%d bytes)", h.shoff, len(x86)/2)},
-		{"truncated section table", x86[:h.shoff+100], ok, fmt.Sprintf("f.o: section header table (%d entries at offset %#x) is outside the file (%d bytes)", n, h.shoff, h.shoff+100)},
 		{"no symtab", noSymtab(t, x86), ok, "f.o: no symbol table (.symtab): stripped object"},
-		{"no symtab, no plan", noSymtab(t, x86), nil, "f.o: no symbol table (.symtab): stripped object"},
-		{"section out of range", x86, sec(uint32(n)), fmt.Sprintf("f.o: plan symbol \"a@b\": section index %d out of range (object has %d sections)", n, n)},
-		{"section 0", x86, sec(0), fmt.Sprintf("f.o: plan symbol \"a@b\": section index 0 out of range (object has %d sections)", n)},
-		{"section xindex", x86, sec(0xffff), fmt.Sprintf("f.o: plan symbol \"a@b\": section index 65535 out of range (object has %d sections)", n)},
-		{"bad binding", x86, []plan.Symbol{{Name: "a", Section: 1, Bind: "hidden", Type: "func"}}, `f.o: symbol "a": unknown binding "hidden"`},
-		{"bad type", x86, []plan.Symbol{{Name: "a", Section: 1, Bind: "local", Type: "section"}}, `f.o: symbol "a": unknown type "section"`},
-		{"empty name", x86, []plan.Symbol{{Name: "", Section: 1, Bind: "local", Type: "func"}}, `f.o: plan symbol "": empty name or NUL in name`},
-		{"NUL in name", x86, []plan.Symbol{{Name: "a\x00b", Section: 1, Bind: "local", Type: "func"}}, `f.o: plan symbol "a\x00b": empty name or NUL in name`},
-		{"32-bit value", arm, []plan.Symbol{{Name: "a", Section: 1, Value: 1 << 32, Bind: "local", Type: "func"}}, `f.o: plan symbol "a": value 0x100000000 or size 0x0 does not fit a 32-bit object`},
-		{"signed", signed(x86), ok, "f.o: " + ErrSigned.Error()},
-		{"short signature", []byte("abc" + SignatureMagic), ok, "f.o: malformed module signature: file too short for struct module_signature"},
-		{"bad signature", slices.Concat([]byte{0, 0, 2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}, []byte(SignatureMagic)), ok, "f.o: malformed module signature: 4294967295 signature bytes in a 40 byte file"},
+		{"no symtab, no symbols", noSymtab(t, x86), nil, "f.o: no symbol table (.symtab): stripped object"},
+		{"section out of range", x86, sec(uint32(n)), fmt.Sprintf("f.o: new symbol \"a@b\": section index %d out of range (%d sections)", n, n)},
+		{"section 0", x86, sec(0), fmt.Sprintf("f.o: new symbol \"a@b\": section index 0 out of range (%d sections)", n)},
+		{"section xindex", x86, sec(0xffff), fmt.Sprintf("f.o: new symbol \"a@b\": section index 65535 out of range (%d sections)", n)},
+		{"bad binding", x86, []Symbol{{Name: "a", Section: 1, Bind: elf.STB_LOOS, Type: elf.STT_FUNC}}, `f.o: new symbol "a": binding STB_LOOS cannot be added`},
+		{"bad type", x86, []Symbol{{Name: "a", Section: 1, Bind: elf.STB_LOCAL, Type: 16}}, `f.o: new symbol "a": type 16 does not fit st_info`},
+		{"empty name", x86, []Symbol{{Name: "", Section: 1, Bind: elf.STB_LOCAL, Type: elf.STT_FUNC}}, `f.o: new symbol "": empty name or NUL in name`},
+		{"NUL in name", x86, []Symbol{{Name: "a\x00b", Section: 1, Bind: elf.STB_LOCAL, Type: elf.STT_FUNC}}, `f.o: new symbol "a\x00b": empty name or NUL in name`},
+		{"32-bit value", arm, []Symbol{{Name: "a", Section: 1, Value: 1 << 32, Bind: elf.STB_LOCAL, Type: elf.STT_FUNC}}, `f.o: new symbol "a": value 0x100000000 or size 0x0 does not fit a 32-bit object`},
+		{"symtab past end", cut, ok, fmt.Sprintf("f.o: section %d (.symtab): offset %#x, size %#x: outside the file (%d bytes)", symtab, f.Sections[symtab].Offset, len(x86), len(x86))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := AddSymbols("f.o", c.image, c.syms)
+			g, err := elfread.NewFile("f.o", c.image)
+			var out []byte
+			if err == nil {
+				out, err = AddSymbols(g, c.syms)
+			}
 			if err == nil || err.Error() != c.want || out != nil {
 				t.Fatalf("AddSymbols = %d bytes, %v\nwant error %s", len(out), err, c.want)
 			}
@@ -173,19 +170,10 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestSignature(t *testing.T) {
+// No symbols: the image itself, not a copy.
+func TestNothingToAdd(t *testing.T) {
 	x86 := readObject(t, "x86_64")
-	s := signed(x86)
-	img, sig, err := SplitSignature(s)
-	if err != nil || !bytes.Equal(img, x86) || !bytes.Equal(sig, s[len(x86):]) || !HasSignature(s) || HasSignature(x86) {
-		t.Fatalf("SplitSignature(signed) = %d, %d bytes, %v", len(img), len(sig), err)
-	}
-	img, sig, err = SplitSignature(x86)
-	if err != nil || !bytes.Equal(img, x86) || sig != nil {
-		t.Fatalf("SplitSignature(unsigned) = %d, %d bytes, %v", len(img), len(sig), err)
-	}
-	// No symbols: the image itself, not a copy.
-	out, err := AddSymbols("f.o", x86, nil)
+	out, err := addSymbols("f.o", x86, nil)
 	if err != nil || &out[0] != &x86[0] {
 		t.Fatalf("AddSymbols(no symbols) = %v", err)
 	}
@@ -203,25 +191,22 @@ func FuzzAddSymbols(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, obj uint8, spec []byte) {
 		in := objects[int(obj)%len(objects)]
-		h, err := parseHeader(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		binds := []string{"local", "global", "weak", "bogus"}
-		types := []string{"notype", "object", "func", "tls", "gnu_ifunc"}
-		var syms []plan.Symbol
+		nsec := len(parse(t, in).Sections)
+		binds := []elf.SymBind{elf.STB_LOCAL, elf.STB_GLOBAL, elf.STB_WEAK, elf.STB_LOOS}
+		var syms []Symbol
 		for i := 0; i+12 <= len(spec) && len(syms) < 64; i += 12 {
 			c := spec[i : i+12]
-			syms = append(syms, plan.Symbol{
+			syms = append(syms, Symbol{
 				Name:    fmt.Sprintf("s%d@%x", len(syms), c[11]%4),
-				Section: uint32(binary.LittleEndian.Uint16(c)) % uint32(len(h.secs)+2),
+				Section: uint32(binary.LittleEndian.Uint16(c)) % uint32(nsec+2),
 				Value:   uint64(binary.LittleEndian.Uint32(c[2:])),
 				Size:    uint64(binary.LittleEndian.Uint16(c[6:])),
 				Bind:    binds[int(c[8])%len(binds)],
-				Type:    types[int(c[9])%len(types)],
+				Type:    aliasTypes[int(c[9])%len(aliasTypes)],
+				Other:   c[10],
 			})
 		}
-		out, err := AddSymbols("seed.o", in, syms)
+		out, err := addSymbols("seed.o", in, syms)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "seed.o: ") || strings.Contains(err.Error(), "\n") || out != nil {
 				t.Fatalf("error %q, %d bytes", err, len(out))
@@ -263,7 +248,7 @@ func FuzzAddSymbols(f *testing.F) {
 		}
 		for _, s := range syms {
 			g := got[s.Name]
-			if g.section != s.Section || g.Value != s.Value || g.Size != s.Size {
+			if g.section != s.Section || g.Value != s.Value || g.Size != s.Size || g.Other != s.Other || elf.ST_TYPE(g.Info) != s.Type {
 				t.Fatalf("symbol %q: %+v, plan %+v", s.Name, g, s)
 			}
 		}

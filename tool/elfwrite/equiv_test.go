@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
-	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
 
 // fixtureC has static and global functions and data, a weak function,
@@ -37,13 +36,13 @@ __asm__(".pushsection .rodata.grp,\"aG\",%progbits,grpsig,comdat\n"
 `
 
 // rewriteFile applies syms to the object at in and writes it next to it.
-func rewriteFile(tb testing.TB, in string, syms []plan.Symbol) (string, []byte, []byte) {
+func rewriteFile(tb testing.TB, in string, syms []Symbol) (string, []byte, []byte) {
 	tb.Helper()
 	image, err := os.ReadFile(in)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out, err := AddSymbols(in, image, syms)
+	out, err := addSymbols(in, image, syms)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,7 +57,7 @@ func rewriteFile(tb testing.TB, in string, syms []plan.Symbol) (string, []byte, 
 // result: byte-identical sections, readelf without warnings, objcopy's
 // symbols and relocations, and ld -r still accepting it. It returns the
 // output's path.
-func checkAgainstObjcopy(t *testing.T, tg ccfixture.Target, dir, in string, sel func(objSym) (string, string, bool)) (string, []plan.Symbol) {
+func checkAgainstObjcopy(t *testing.T, tg ccfixture.Target, dir, in string, sel func(objSym) (string, elf.SymBind, bool)) (string, []Symbol) {
 	t.Helper()
 	image, err := os.ReadFile(in)
 	if err != nil {
@@ -113,7 +112,7 @@ func TestObjcopyEquivalence(t *testing.T) {
 				in := filepath.Join(dir, obj)
 				for _, p := range []struct {
 					name string
-					sel  func(objSym) (string, string, bool)
+					sel  func(objSym) (string, elf.SymBind, bool)
 				}{{"localfuncs", localFuncs}, {"mixed", mixed}} {
 					ours, syms := checkAgainstObjcopy(t, tg, dir, in, p.sel)
 					if p.name == "mixed" && !hasGroup(t, ours) {
@@ -195,12 +194,12 @@ func TestManySections(t *testing.T) {
 			if n <= int(elf.SHN_LORESERVE) {
 				t.Fatalf("%d sections, want more than %d", n, elf.SHN_LORESERVE)
 			}
-			_, syms := checkAgainstObjcopy(t, tg, dir, in, func(s objSym) (string, string, bool) {
+			_, syms := checkAgainstObjcopy(t, tg, dir, in, func(s objSym) (string, elf.SymBind, bool) {
 				switch {
 				case s.index%20 != 0:
-					return "", "", false
+					return "", 0, false
 				case elf.ST_BIND(s.Info) == elf.STB_GLOBAL:
-					return s.Name + "@g", "global", true
+					return s.Name + "@g", elf.STB_GLOBAL, true
 				}
 				return mixed(s)
 			})

@@ -14,8 +14,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kas-alias/rules_kas_alias/tool/plan"
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 )
+
+// addSymbols parses image as name and adds syms.
+func addSymbols(name string, image []byte, syms []Symbol) ([]byte, error) {
+	f, err := elfread.NewFile(name, image)
+	if err != nil {
+		return nil, err
+	}
+	return AddSymbols(f, syms)
+}
+
+// aliasTypes are the symbol types an alias may copy.
+var aliasTypes = []elf.SymType{elf.STT_NOTYPE, elf.STT_OBJECT, elf.STT_FUNC, elf.STT_TLS, elf.STT_GNU_IFUNC}
 
 // objSym is a symbol of an object with its section index resolved through
 // SHT_SYMTAB_SHNDX (debug/elf leaves SHN_XINDEX as it is).
@@ -59,7 +71,7 @@ func objSymbols(image []byte) ([]objSym, *elf.File, error) {
 // aliasPlan is the plan the tests use: for every symbol sel accepts, a copy
 // named by sel with the binding sel gives. Symbols in sections whose name is
 // not unique are left out, since objcopy names sections by name.
-func aliasPlan(tb testing.TB, image []byte, sel func(s objSym) (name, bind string, ok bool)) []plan.Symbol {
+func aliasPlan(tb testing.TB, image []byte, sel func(s objSym) (name string, bind elf.SymBind, ok bool)) []Symbol {
 	tb.Helper()
 	syms, f, err := objSymbols(image)
 	if err != nil {
@@ -69,7 +81,7 @@ func aliasPlan(tb testing.TB, image []byte, sel func(s objSym) (name, bind strin
 	for _, s := range f.Sections {
 		count[s.Name]++
 	}
-	var out []plan.Symbol
+	var out []Symbol
 	for _, s := range syms {
 		if s.section == 0 || s.section >= uint32(len(f.Sections)) || count[f.Sections[s.section].Name] != 1 {
 			continue
@@ -78,41 +90,41 @@ func aliasPlan(tb testing.TB, image []byte, sel func(s objSym) (name, bind strin
 		if !ok {
 			continue
 		}
-		typ, err := plan.TypeName(elf.ST_TYPE(s.Info))
-		if err != nil {
+		typ := elf.ST_TYPE(s.Info)
+		if !slices.Contains(aliasTypes, typ) {
 			continue
 		}
-		out = append(out, plan.Symbol{Name: name, Section: s.section, Value: s.Value, Size: s.Size, Bind: bind, Type: typ})
+		out = append(out, Symbol{Name: name, Section: s.section, Value: s.Value, Size: s.Size, Bind: bind, Type: typ, Other: s.Other})
 	}
 	return out
 }
 
 // localFuncs aliases every named local function NAME as NAME@alias: the
 // volume real module plans have.
-func localFuncs(s objSym) (string, string, bool) {
-	return s.Name + "@alias", "local", elf.ST_BIND(s.Info) == elf.STB_LOCAL && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Name != ""
+func localFuncs(s objSym) (string, elf.SymBind, bool) {
+	return s.Name + "@alias", elf.STB_LOCAL, elf.ST_BIND(s.Info) == elf.STB_LOCAL && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Name != ""
 }
 
 // mixed aliases local functions and objects as locals, global functions as
 // globals (the `T` case) and weak symbols as weak.
-func mixed(s objSym) (string, string, bool) {
+func mixed(s objSym) (string, elf.SymBind, bool) {
 	if s.Name == "" {
-		return "", "", false
+		return "", 0, false
 	}
 	switch t := elf.ST_TYPE(s.Info); {
 	case t != elf.STT_FUNC && t != elf.STT_OBJECT && t != elf.STT_NOTYPE:
-		return "", "", false
+		return "", 0, false
 	case elf.ST_BIND(s.Info) == elf.STB_LOCAL:
-		return s.Name + "@alias", "local", true
+		return s.Name + "@alias", elf.STB_LOCAL, true
 	case elf.ST_BIND(s.Info) == elf.STB_WEAK:
-		return s.Name + "@weak", "weak", true
+		return s.Name + "@weak", elf.STB_WEAK, true
 	default:
-		return s.Name + "@global", "global", true
+		return s.Name + "@global", elf.STB_GLOBAL, true
 	}
 }
 
 // objcopyArgs gives the --add-symbol arguments that add syms.
-func objcopyArgs(tb testing.TB, image []byte, syms []plan.Symbol) []string {
+func objcopyArgs(tb testing.TB, image []byte, syms []Symbol) []string {
 	tb.Helper()
 	f, err := elf.NewFile(bytes.NewReader(image))
 	if err != nil {
@@ -120,13 +132,13 @@ func objcopyArgs(tb testing.TB, image []byte, syms []plan.Symbol) []string {
 	}
 	var args []string
 	for _, s := range syms {
-		flags := []string{s.Bind}
+		flags := []string{map[elf.SymBind]string{elf.STB_LOCAL: "local", elf.STB_GLOBAL: "global", elf.STB_WEAK: "weak"}[s.Bind]}
 		switch s.Type {
-		case "func":
+		case elf.STT_FUNC:
 			flags = append(flags, "function")
-		case "object":
+		case elf.STT_OBJECT:
 			flags = append(flags, "object")
-		case "notype":
+		case elf.STT_NOTYPE:
 		default:
 			tb.Fatalf("objcopy cannot add a %s symbol", s.Type)
 		}
@@ -137,7 +149,7 @@ func objcopyArgs(tb testing.TB, image []byte, syms []plan.Symbol) []string {
 
 // runObjcopy adds syms to in with objcopy (arguments through a response
 // file, since real plans are long) and returns the output's path.
-func runObjcopy(tb testing.TB, objcopy, dir, in string, image []byte, syms []plan.Symbol) string {
+func runObjcopy(tb testing.TB, objcopy, dir, in string, image []byte, syms []Symbol) string {
 	tb.Helper()
 	rsp := filepath.Join(dir, filepath.Base(in)+".objcopy.rsp")
 	var b strings.Builder
@@ -222,7 +234,7 @@ func readelfRelocs(tb testing.TB, readelf, path string) []string {
 // list the same symbols in the same order and the same relocations. objcopy
 // cannot set a symbol's size (its added symbols have size 0), so for the
 // added symbols the size is compared with the plan instead.
-func compareWithObjcopy(tb testing.TB, readelf, ours, theirs string, syms []plan.Symbol) {
+func compareWithObjcopy(tb testing.TB, readelf, ours, theirs string, syms []Symbol) {
 	tb.Helper()
 	a, b := readelfSymbols(tb, readelf, ours), readelfSymbols(tb, readelf, theirs)
 	added := map[string][]uint64{} // a module may have two locals of one name
@@ -287,13 +299,11 @@ func sectionsUnchanged(tb testing.TB, in, out []byte) {
 	if !bytes.Equal(in[:elf.EI_NIDENT], out[:elf.EI_NIDENT]) {
 		tb.Fatalf("e_ident changed")
 	}
-	h, _ := parseHeader(in)
-	ho, _ := parseHeader(out)
 	strtab := fi.Sections[indexOf(fi, elf.SHT_SYMTAB)].Link
 	for i, si := range fi.Sections {
 		so := fo.Sections[i]
-		a, b := h.secs[i], ho.secs[i]
-		a.off, b.off = 0, 0
+		a, b := si.SectionHeader, so.SectionHeader
+		a.Offset, b.Offset = 0, 0
 		switch si.Type {
 		case elf.SHT_SYMTAB, elf.SHT_SYMTAB_SHNDX, shtLLVMAddrsig:
 			continue
@@ -305,7 +315,7 @@ func sectionsUnchanged(tb testing.TB, in, out []byte) {
 				continue
 			}
 		case elf.SHT_GROUP:
-			a.info, b.info = 0, 0
+			a.Info, b.Info = 0, 0
 		}
 		if a != b {
 			tb.Fatalf("section %d %s: header %+v, was %+v", i, si.Name, b, a)
@@ -315,7 +325,7 @@ func sectionsUnchanged(tb testing.TB, in, out []byte) {
 		}
 		bi, bo := sectionBytes(tb, si), sectionBytes(tb, so)
 		if (si.Type == elf.SHT_REL || si.Type == elf.SHT_RELA) && fi.Sections[si.Link].Type == elf.SHT_SYMTAB {
-			off, width := h.relSym()
+			off, width := relSymField(fi)
 			ent := int(si.Entsize)
 			if len(bi) != len(bo) {
 				tb.Fatalf("section %d %s: size changed", i, si.Name)
@@ -334,6 +344,20 @@ func sectionsUnchanged(tb testing.TB, in, out []byte) {
 			tb.Fatalf("section %d %s: bytes changed", i, si.Name)
 		}
 	}
+}
+
+// relSymField is where a relocation entry holds its symbol index: ELF32
+// r_info's top 24 bits, ELF64's high word, MIPS64's leading word.
+func relSymField(f *elf.File) (off, width int) {
+	switch {
+	case f.Class == elf.ELFCLASS32 && f.ByteOrder == binary.BigEndian:
+		return 4, 3
+	case f.Class == elf.ELFCLASS32:
+		return 5, 3
+	case f.ByteOrder == binary.BigEndian || f.Machine == elf.EM_MIPS:
+		return 8, 4
+	}
+	return 12, 4
 }
 
 func indexOf(f *elf.File, t elf.SectionType) int {

@@ -124,17 +124,14 @@ func TestMksysmap(t *testing.T) {
 		{'t', "odd a name", false, false}, // " a " matches the type pattern
 	} {
 		l := Line{0x1000, tc.typ, tc.name}
-		if got := KeptByMksysmap61(&l); got != tc.keep61 {
-			t.Errorf("KeptByMksysmap61(%c %q) = %v", tc.typ, tc.name, got)
+		if got := Mksysmap61.Keep(&l); got != tc.keep61 {
+			t.Errorf("Mksysmap61.Keep(%c %q) = %v", tc.typ, tc.name, got)
 		}
-		if got := KeptByMksysmap(&l); got != tc.keepNewer {
-			t.Errorf("KeptByMksysmap(%c %q) = %v", tc.typ, tc.name, got)
-		}
-		if Mksysmap61.Keep(&l) != tc.keep61 || Mksysmap612.Keep(&l) != tc.keepNewer {
-			t.Errorf("Rules.Keep(%c %q)", tc.typ, tc.name)
+		if got := Mksysmap64.Keep(&l); got != tc.keepNewer {
+			t.Errorf("Mksysmap64.Keep(%c %q) = %v", tc.typ, tc.name, got)
 		}
 	}
-	for in, want := range map[string]Rules{"6.1": Mksysmap61, "5.15": Mksysmap61, "6.2": Mksysmap61, "6.4": Mksysmap612, "6.12": Mksysmap612} {
+	for in, want := range map[string]Rules{"6.1": Mksysmap61, "5.15": Mksysmap61, "6.2": Mksysmap61, "6.4": Mksysmap64, "6.12": Mksysmap64} {
 		if r, err := ParseRules(in); err != nil || r != want {
 			t.Errorf("ParseRules(%s) = %v, %v", in, r, err)
 		}

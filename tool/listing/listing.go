@@ -131,7 +131,8 @@ func sortStable(lines []Line) {
 const hexDigits = "0123456789abcdef"
 
 // Append appends the listing text of lines to buf, as nm prints it with a
-// value width of 16 (ELFCLASS64) or 8 (ELFCLASS32) hex digits.
+// value width of 16 (ELFCLASS64) or 8 (ELFCLASS32) hex digits; no other
+// width exists.
 func Append(buf []byte, lines []Line, width int) []byte {
 	for i := range lines {
 		l := &lines[i]
@@ -149,11 +150,7 @@ func Append(buf []byte, lines []Line, width int) []byte {
 				tmp[j] = hexDigits[v&0xf]
 				v >>= 4
 			}
-			if width > 16 || width < 0 {
-				buf = fmt.Appendf(buf, "%0*x", width, l.Value)
-			} else {
-				buf = append(buf, tmp[:width]...)
-			}
+			buf = append(buf, tmp[:width]...)
 		}
 		buf = append(buf, ' ', l.Type, ' ')
 		buf = append(buf, l.Name...)

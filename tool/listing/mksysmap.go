@@ -17,7 +17,7 @@ import (
 //   - Linux 6.1 (Debian 12's kernel; the same through 6.2): a grep -v of
 //     types a N U w and the prefixes $ .L __crc_ __kstrtab_ __kstrtabns_,
 //     and the name L0. Further names are dropped later by scripts/kallsyms
-//     itself (is_ignored_symbol), not by mksysmap. KeptByMksysmap61.
+//     itself (is_ignored_symbol), not by mksysmap. Mksysmap61.
 //
 //   - Linux 6.4 and later (checked against 6.12): a sed script that also
 //     holds what scripts/kallsyms used to drop: the prefixes __efistub_,
@@ -28,30 +28,33 @@ import (
 //     _SDA2_BASE_, and names containing .long_branch. or .plt_branch. .
 //     The "$" patterns are meant literally (the shell-quoting slips of
 //     6.4-6.13 that turned "/ \$/" into an end-of-line anchor were fixed
-//     in stable). KeptByMksysmap.
+//     in stable). Mksysmap64.
 
-// Rules names a version of scripts/mksysmap.
+// Rules names a version of scripts/mksysmap. The zero value is the current
+// one.
 type Rules int
 
 const (
-	// Mksysmap612 is scripts/mksysmap of Linux 6.4 and later (6.12).
-	Mksysmap612 Rules = iota
+	// Mksysmap64 is scripts/mksysmap of Linux 6.4 and later (checked
+	// against 6.12).
+	Mksysmap64 Rules = iota
 	// Mksysmap61 is scripts/mksysmap of Linux 6.1 (through 6.2).
 	Mksysmap61
 )
 
+// String is the first kernel version with these rules ("6.1", "6.4").
 func (r Rules) String() string {
 	switch r {
-	case Mksysmap612:
-		return "6.12"
+	case Mksysmap64:
+		return "6.4"
 	case Mksysmap61:
 		return "6.1"
 	}
 	return fmt.Sprintf("Rules(%d)", int(r))
 }
 
-// ParseRules maps a kernel version ("6.1", "6.12", ...) to the mksysmap it
-// ships.
+// ParseRules maps a kernel version ("6.1", "6.4", "6.12", ...) to the
+// mksysmap it ships.
 func ParseRules(s string) (Rules, error) {
 	var major, minor int
 	if _, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err != nil || fmt.Sprintf("%d.%d", major, minor) != s {
@@ -61,22 +64,21 @@ func ParseRules(s string) (Rules, error) {
 		return Mksysmap61, nil
 	}
 	if major == 6 && minor == 3 {
-		return 0, fmt.Errorf("mksysmap version %s: not supported (6.1 rules cover up to 6.2, 6.12 rules from 6.4)", s)
+		return 0, fmt.Errorf("mksysmap version %s: not supported (6.1 rules cover up to 6.2, 6.4 rules from 6.4)", s)
 	}
-	return Mksysmap612, nil
+	return Mksysmap64, nil
 }
 
 // Keep reports whether the line survives this version of mksysmap.
 func (r Rules) Keep(l *Line) bool {
 	if r == Mksysmap61 {
-		return KeptByMksysmap61(l)
+		return keptBy61(l)
 	}
-	return KeptByMksysmap(l)
+	return keptBy64(l)
 }
 
-// KeptByMksysmap reports whether scripts/mksysmap of current kernels (6.4
-// and later, checked against 6.12) keeps the line.
-func KeptByMksysmap(l *Line) bool {
+// keptBy64 reports whether scripts/mksysmap of 6.4 and later keeps the line.
+func keptBy64(l *Line) bool {
 	var buf [128]byte
 	t := lineText(buf[:0], l)
 	if !keptCommon(t) {
@@ -122,9 +124,8 @@ func KeptByMksysmap(l *Line) bool {
 	return true
 }
 
-// KeptByMksysmap61 reports whether scripts/mksysmap of Linux 6.1 keeps the
-// line.
-func KeptByMksysmap61(l *Line) bool {
+// keptBy61 reports whether scripts/mksysmap of Linux 6.1 keeps the line.
+func keptBy61(l *Line) bool {
 	var buf [128]byte
 	return keptCommon(lineText(buf[:0], l))
 }

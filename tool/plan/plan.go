@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
 )
@@ -40,6 +41,10 @@ type Symbol struct {
 	Size    uint64 `json:"size"`
 	Bind    string `json:"bind"` // "local", "global" or "weak"
 	Type    string `json:"type"` // "notype", "object", "func", "tls" or "gnu_ifunc"
+	// Other is the original's st_other: visibility, and processor bits such
+	// as ppc64 ELFv2's local entry offset, which a probe placed from the
+	// alias needs. Left out when 0.
+	Other uint8 `json:"other,omitempty"`
 }
 
 var binds = map[string]elf.SymBind{"local": elf.STB_LOCAL, "global": elf.STB_GLOBAL, "weak": elf.STB_WEAK}
@@ -72,6 +77,23 @@ func valueOf[V any](m map[string]V, k, what, name string) (V, error) {
 		return v, fmt.Errorf("symbol %q: unknown %s %q", name, what, k)
 	}
 	return v, nil
+}
+
+// ELFSymbols are the plan's symbols as elfwrite adds them.
+func (p *Plan) ELFSymbols() ([]elfwrite.Symbol, error) {
+	out := make([]elfwrite.Symbol, len(p.Symbols))
+	for i, s := range p.Symbols {
+		b, err := s.ELFBind()
+		if err != nil {
+			return nil, err
+		}
+		t, err := s.ELFType()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = elfwrite.Symbol{Name: s.Name, Section: s.Section, Value: s.Value, Size: s.Size, Bind: b, Type: t, Other: s.Other}
+	}
+	return out, nil
 }
 
 // ModuleName is the module name of a module file path.

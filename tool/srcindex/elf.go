@@ -1,71 +1,12 @@
 package srcindex
 
 import (
-	"bytes"
-	"compress/zlib"
 	"debug/elf"
 	"encoding/binary"
-	"fmt"
-	"io"
 	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 )
-
-// section is one ELF section as the index needs it.
-type section struct {
-	name  string
-	typ   elf.SectionType
-	flags elf.SectionFlag
-	addr  uint64
-	size  uint64 // size in memory (sh_size)
-	info  uint32
-	sec   *elf.Section
-}
-
-// sectionData returns the contents of s: a slice of image when the section is
-// stored plainly (no copy), a decompressed copy for SHF_COMPRESSED and
-// .zdebug_* sections.
-func sectionData(image []byte, s *elf.Section, name string) ([]byte, error) {
-	if s.Type == elf.SHT_NOBITS {
-		return nil, nil
-	}
-	if s.Flags&elf.SHF_COMPRESSED != 0 {
-		r := s.Open() // debug/elf decompresses SHF_COMPRESSED (zlib, zstd)
-		b, err := io.ReadAll(io.LimitReader(r, maxDecompressed))
-		if err != nil {
-			return nil, fmt.Errorf("%s: decompressing: %w", name, err)
-		}
-		return b, nil
-	}
-	off, size := s.Offset, s.FileSize
-	if off > uint64(len(image)) || size > uint64(len(image))-off {
-		return nil, fmt.Errorf("%s: section data [%#x, +%#x) is outside the file (%#x bytes)", name, off, size, len(image))
-	}
-	b := image[off : off+size : off+size]
-	if strings.HasPrefix(s.Name, ".zdebug_") {
-		if len(b) < 12 || string(b[:4]) != "ZLIB" {
-			return nil, fmt.Errorf("%s: no ZLIB header", name)
-		}
-		n := binary.BigEndian.Uint64(b[4:12])
-		if n > maxDecompressed {
-			return nil, fmt.Errorf("%s: decompressed size %d too large", name, n)
-		}
-		zr, err := zlib.NewReader(bytes.NewReader(b[12:]))
-		if err != nil {
-			return nil, fmt.Errorf("%s: decompressing: %w", name, err)
-		}
-		out := make([]byte, 0, n)
-		w := bytes.NewBuffer(out)
-		if _, err := io.Copy(w, io.LimitReader(zr, int64(n))); err != nil {
-			return nil, fmt.Errorf("%s: decompressing: %w", name, err)
-		}
-		return w.Bytes(), nil
-	}
-	return b, nil
-}
-
-// maxDecompressed bounds decompressed debug sections (a corrupt header must
-// not allocate without limit).
-const maxDecompressed = 1 << 32
 
 // debugName maps ".zdebug_x" to ".debug_x".
 func debugName(n string) string {
@@ -218,118 +159,47 @@ func relocKindOf(m elf.Machine, t uint32) (relocKind, bool) {
 	return relocKind{}, false
 }
 
-// elfSym is the part of a symbol a relocation needs.
-type elfSym struct {
-	shndx uint16
-	value uint64
-}
-
-// readSymbols reads the symbol table s (the sh_link of a relocation section)
-// from image without debug/elf's string decoding.
-func readSymbols(image []byte, f *elf.File, s *elf.Section, name string) ([]elfSym, error) {
-	b, err := sectionData(image, s, name+": "+s.Name)
-	if err != nil {
-		return nil, err
-	}
+// applyRelocs relocates dst, the copy of a debug section, with r. Symbols
+// in allocated sections resolve to base[section]+value, so addresses in the
+// DWARF become synthetic link-time addresses that keep the section; symbols
+// of other sections (.debug_str, .debug_line ...) resolve to their offset
+// there. syms is the symbol table (index i at syms[i-1]).
+func applyRelocs(f *elfread.File, r *elfread.Relocs, dst []byte, syms []elfread.Symbol, base []uint64) error {
 	bo := f.ByteOrder
-	var ent int
-	if f.Class == elf.ELFCLASS64 {
-		ent = 24
-	} else {
-		ent = 16
-	}
-	n := len(b) / ent
-	syms := make([]elfSym, n)
-	for i := range n {
-		e := b[i*ent : (i+1)*ent]
-		if f.Class == elf.ELFCLASS64 {
-			syms[i] = elfSym{shndx: bo.Uint16(e[6:8]), value: bo.Uint64(e[8:16])}
-		} else {
-			syms[i] = elfSym{shndx: bo.Uint16(e[14:16]), value: uint64(bo.Uint32(e[4:8]))}
-		}
-	}
-	return syms, nil
-}
-
-// applyRelocs relocates the copy dst of a debug section with the REL/RELA
-// section rs. Symbols in allocated sections resolve to base[shndx]+value, so
-// addresses in the DWARF become synthetic link-time addresses that keep the
-// section; symbols of other sections (.debug_str, .debug_line ...) resolve
-// to their offset there.
-func applyRelocs(image []byte, f *elf.File, rs *elf.Section, dst []byte, syms []elfSym, base []uint64, name string) error {
-	b, err := sectionData(image, rs, name+": "+rs.Name)
-	if err != nil {
-		return err
-	}
-	bo := f.ByteOrder
-	is64 := f.Class == elf.ELFCLASS64
-	rela := rs.Type == elf.SHT_RELA
-	var ent int
-	switch {
-	case is64 && rela:
-		ent = 24
-	case is64:
-		ent = 16
-	case rela:
-		ent = 12
-	default:
-		ent = 8
-	}
-	mips64 := is64 && f.Machine == elf.EM_MIPS
-	for i := 0; i+ent <= len(b); i += ent {
-		e := b[i : i+ent]
-		var off, info uint64
-		var addend int64
-		var symIdx, typ uint32
-		if is64 {
-			off, info = bo.Uint64(e[0:8]), bo.Uint64(e[8:16])
-			if rela {
-				addend = int64(bo.Uint64(e[16:24]))
-			}
-			if mips64 {
-				// MIPS64 r_info: 32-bit symbol in file byte order, then
-				// r_ssym, r_type3, r_type2, r_type (one byte each).
-				symIdx = bo.Uint32(e[8:12])
-				typ = uint32(e[15])
-			} else {
-				symIdx, typ = uint32(info>>32), uint32(info)
-			}
-		} else {
-			off, info = uint64(bo.Uint32(e[0:4])), uint64(bo.Uint32(e[4:8]))
-			if rela {
-				addend = int64(int32(bo.Uint32(e[8:12])))
-			}
-			symIdx, typ = uint32(info>>8), uint32(info&0xff)
-		}
-		k, ok := relocKindOf(f.Machine, typ)
+	for k := 0; k < r.Len(); k++ {
+		rel := r.At(k)
+		kind, ok := relocKindOf(f.Machine, rel.Type)
 		if !ok {
-			return fmt.Errorf("%s: %s: unsupported relocation type %d for %v at offset %#x", name, rs.Name, typ, f.Machine, off)
+			return f.SectionErrorf(r.Section, -1, "unsupported relocation type %d for %v at offset %#x", rel.Type, f.Machine, rel.Off)
 		}
-		if k.size == 0 {
+		if kind.size == 0 {
 			continue
 		}
-		if off > uint64(len(dst)) || uint64(k.size) > uint64(len(dst))-off {
-			return fmt.Errorf("%s: %s: relocation offset %#x outside the section", name, rs.Name, off)
+		if rel.Off > uint64(len(dst)) || uint64(kind.size) > uint64(len(dst))-rel.Off {
+			return f.SectionErrorf(r.Section, -1, "relocation offset %#x outside section %d", rel.Off, r.Target)
 		}
-		if int(symIdx) >= len(syms) {
-			return fmt.Errorf("%s: %s: relocation symbol %d out of range", name, rs.Name, symIdx)
+		if uint64(rel.Sym) > uint64(len(syms)) {
+			return f.SectionErrorf(r.Section, -1, "relocation symbol %d out of range (%d symbols)", rel.Sym, len(syms)+1)
 		}
-		sym := syms[symIdx]
 		var s uint64
-		if sym.shndx != 0 && int(sym.shndx) < len(base) {
-			s = base[sym.shndx]
+		if rel.Sym > 0 {
+			sym := &syms[rel.Sym-1]
+			if sym.Section != 0 && uint64(sym.Section) < uint64(len(base)) && (sym.Extended || sym.Section < uint32(elf.SHN_LORESERVE)) {
+				s = base[sym.Section]
+			}
+			s += sym.Value
 		}
-		s += sym.value
-		field := dst[off : off+uint64(k.size)]
+		field := dst[rel.Off : rel.Off+uint64(kind.size)]
 		old := readField(bo, field)
-		if !rela {
+		addend := rel.Addend
+		if !r.RELA {
 			addend = int64(old)
-			if k.size == 4 {
+			if kind.size == 4 {
 				addend = int64(int32(old))
 			}
 		}
 		v := s + uint64(addend)
-		switch k.op {
+		switch kind.op {
 		case 'a', 'S':
 		case 'd':
 			v = old + v

@@ -187,7 +187,7 @@ func checkObject(t *testing.T, tg ccfixture.Target, dir, obj string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := Open(img, Options{Name: obj, Srctree: dir})
+	x, err := openImage(obj, img, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

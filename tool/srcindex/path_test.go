@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/golden"
 )
 
 func TestNormalizePath(t *testing.T) {
@@ -77,7 +78,7 @@ func TestDWARF5Dir0(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := Open(img, Options{Name: "x.o"})
+	x, err := openImage("x.o", img, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestNoDWARF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := Open(img, Options{Name: "x.o"})
+	x, err := openImage("x.o", img, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestCompressed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := Open(img, Options{Name: n, Srctree: dir})
+		x, err := openImage(n, img, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,22 +182,42 @@ func hostObject(t testing.TB, version string) []byte {
 	return img
 }
 
-// TestBadDWARF: broken sections give errors naming the file, never panics.
+// TestBadDWARF: broken sections give errors naming the file and the
+// section, never panics; those that break what the index reads must fail.
 func TestBadDWARF(t *testing.T) {
+	var seeds [][]byte
 	for _, v := range []string{"-gdwarf-4", "-gdwarf-5"} {
 		img := hostObject(t, v)
+		seeds = append(seeds, img)
+		failed := map[string]bool{}
 		for name, c := range truncations(t, img) {
-			x, err := Open(c, Options{Name: "bad.o"})
+			x, err := openImage("bad.o", c, "")
 			if err == nil {
-				_, err = x.Locate([]Addr{{4, 0}, {5, 0}, {6, 0}, {1, 0}})
-				x.TU(Addr{4, 0})
+				_, err = x.Locate([]Addr{{1, 0}, {1, 4}, {1, 0x10}, {1, 0x20}})
+				x.TU(Addr{1, 0})
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "bad.o: ") {
-				t.Errorf("%s %s: error does not name the file: %v", v, name, err)
+			if err == nil {
+				continue
+			}
+			failed[name] = true
+			if !strings.HasPrefix(err.Error(), "bad.o: section ") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s %s: error does not name the file and section: %v", v, name, err)
+			}
+		}
+		// Empty or garbled unit and line data cannot be read around.
+		for _, name := range []string{".debug_info/garbage", ".debug_line/garbage", ".debug_abbrev/garbage"} {
+			if !failed[name] {
+				t.Errorf("%s: %s was accepted", v, name)
+			}
+			if golden.Update() {
+				seeds = append(seeds, truncations(t, img)[name])
 			}
 		}
 	}
-	if _, err := Open([]byte("\x7fELF"), Options{Name: "short.o"}); err == nil || !strings.HasPrefix(err.Error(), "short.o: ") {
+	if golden.Update() {
+		writeFuzzSeeds(t, seeds)
+	}
+	if _, err := openImage("short.o", []byte("\x7fELF"), ""); err == nil || !strings.HasPrefix(err.Error(), "short.o: ") {
 		t.Errorf("truncated ELF: %v", err)
 	}
 }

@@ -64,17 +64,16 @@
 package srcindex
 
 import (
-	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
-	"fmt"
 	"sort"
+
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 )
 
 // Options configure Open.
 type Options struct {
-	Name    string // file name for errors ("vmlinux: .debug_line: ...")
 	Srctree string // kernel source tree (absolute or relative as the user gives it); "" = heuristics only
 }
 
@@ -112,7 +111,7 @@ type span struct {
 // stay valid and unchanged while the Index is used. An Index is not safe
 // for concurrent use.
 type Index struct {
-	name  string
+	f     *elfread.File
 	trees []string
 	rel   bool
 	base  []uint64 // ET_REL: synthetic address of each section index
@@ -136,18 +135,11 @@ var wanted = map[string]bool{
 	".debug_str_offsets": true,
 }
 
-// Open indexes the DWARF of the ELF image. An object without DWARF is not an
-// error: the index answers nothing and HasDWARF reports false.
-func Open(image []byte, opts Options) (*Index, error) {
-	name := opts.Name
-	if name == "" {
-		name = "object"
-	}
-	f, err := elf.NewFile(bytes.NewReader(image))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	x := &Index{name: name, trees: trees(opts.Srctree), order: f.ByteOrder, rel: f.Type == elf.ET_REL}
+// Open indexes the DWARF of f, which must stay open while the index is
+// used. An object without DWARF is not an error: the index answers nothing
+// and HasDWARF reports false.
+func Open(f *elfread.File, opts Options) (*Index, error) {
+	x := &Index{f: f, trees: trees(opts.Srctree), order: f.ByteOrder, rel: f.Type == elf.ET_REL}
 
 	secs := map[string][]byte{}
 	idx := map[string]int{}
@@ -159,7 +151,7 @@ func Open(image []byte, opts Options) (*Index, error) {
 		if _, dup := secs[n]; dup {
 			continue
 		}
-		b, err := sectionData(image, s, name+": "+s.Name)
+		b, err := f.Contents(i)
 		if err != nil {
 			return nil, err
 		}
@@ -194,10 +186,10 @@ func Open(image []byte, opts Options) (*Index, error) {
 			}
 			next += s.Size + 16
 			if f.Class == elf.ELFCLASS32 && next > 0xffffffff {
-				return nil, fmt.Errorf("%s: allocated sections too large to lay out", name)
+				return nil, f.Errorf("allocated sections too large to lay out")
 			}
 		}
-		if err := x.relocate(image, f, secs, idx); err != nil {
+		if err := x.relocate(secs, idx); err != nil {
 			return nil, err
 		}
 	} else {
@@ -216,12 +208,12 @@ func Open(image []byte, opts Options) (*Index, error) {
 	x.line, x.lineStr, x.str = secs[".debug_line"], secs[".debug_line_str"], secs[".debug_str"]
 	d, err := dwarf.New(secs[".debug_abbrev"], nil, nil, secs[".debug_info"], x.line, nil, secs[".debug_ranges"], x.str)
 	if err != nil {
-		return nil, fmt.Errorf("%s: .debug_info: %w", name, err)
+		return nil, x.errorf(idx, ".debug_info", "%v", err)
 	}
 	for _, n := range []string{".debug_addr", ".debug_line_str", ".debug_str_offsets", ".debug_rnglists"} {
 		if b, ok := secs[n]; ok {
 			if err := d.AddSection(n, b); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", name, n, err)
+				return nil, x.errorf(idx, n, "%v", err)
 			}
 		}
 	}
@@ -230,7 +222,7 @@ func Open(image []byte, opts Options) (*Index, error) {
 	for {
 		e, err := r.Next()
 		if err != nil {
-			return nil, fmt.Errorf("%s: .debug_info: %w", name, err)
+			return nil, x.errorf(idx, ".debug_info", "%v", err)
 		}
 		if e == nil {
 			break
@@ -250,7 +242,7 @@ func Open(image []byte, opts Options) (*Index, error) {
 		u.tu = normalize(u.name, u.compDir, x.trees)
 		rs, err := d.Ranges(e)
 		if err != nil {
-			return nil, fmt.Errorf("%s: .debug_info: unit at %#x: %w", name, e.Offset, err)
+			return nil, x.errorf(idx, ".debug_info", "unit at %#x: %v", e.Offset, err)
 		}
 		ci := int32(len(x.units))
 		x.units = append(x.units, u)
@@ -273,14 +265,14 @@ func Open(image []byte, opts Options) (*Index, error) {
 
 // relocate copies the debug sections of an ET_REL object and applies their
 // relocations.
-func (x *Index) relocate(image []byte, f *elf.File, secs map[string][]byte, idx map[string]int) error {
+func (x *Index) relocate(secs map[string][]byte, idx map[string]int) error {
+	f := x.f
 	byIdx := map[int]string{}
 	for n, i := range idx {
 		byIdx[i] = n
 	}
-	symCache := map[uint32][]elfSym{}
 	copied := map[string]bool{}
-	for _, rs := range f.Sections {
+	for i, rs := range f.Sections {
 		if rs.Type != elf.SHT_REL && rs.Type != elf.SHT_RELA {
 			continue
 		}
@@ -288,26 +280,35 @@ func (x *Index) relocate(image []byte, f *elf.File, secs map[string][]byte, idx 
 		if !ok {
 			continue
 		}
+		if int(rs.Link) != f.Symtab() || rs.Link == 0 {
+			return f.SectionErrorf(i, -1, "relocations refer to section %d, not the symbol table", rs.Link)
+		}
+		syms, err := f.Symbols()
+		if err != nil {
+			return err
+		}
+		r, err := f.Relocs(i)
+		if err != nil {
+			return err
+		}
 		if !copied[n] {
 			secs[n] = append([]byte(nil), secs[n]...)
 			copied[n] = true
 		}
-		syms, ok := symCache[rs.Link]
-		if !ok {
-			if int(rs.Link) >= len(f.Sections) || rs.Link == 0 {
-				return fmt.Errorf("%s: %s: bad symbol table link %d", x.name, rs.Name, rs.Link)
-			}
-			var err error
-			if syms, err = readSymbols(image, f, f.Sections[rs.Link], x.name); err != nil {
-				return err
-			}
-			symCache[rs.Link] = syms
-		}
-		if err := applyRelocs(image, f, rs, secs[n], syms, x.base, x.name); err != nil {
+		if err := applyRelocs(f, r, secs[n], syms, x.base); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// errorf reports a problem in the debug section named n (".debug_info"
+// for a .zdebug_info too), in elfread's words.
+func (x *Index) errorf(idx map[string]int, n, format string, args ...any) error {
+	if i, ok := idx[n]; ok {
+		return x.f.SectionErrorf(i, -1, format, args...)
+	}
+	return x.f.Errorf(n+": "+format, args...)
 }
 
 // key maps an address to the DWARF's address space; false if it cannot be
@@ -393,12 +394,12 @@ func (x *Index) Locate(addrs []Addr) ([]Location, error) {
 		}
 		p, err := x.parseLineHeader(uint64(u.stmt), u.addrSize)
 		if err != nil {
-			return nil, fmt.Errorf("%s: .debug_line: unit %q at offset %#x: %w", x.name, u.name, u.stmt, err)
+			return nil, x.lineErr(u, err)
 		}
 		ans = append(ans[:0], make([]answer, len(reqs))...)
 		x.rows, err = runProgram(p, x.order, reqs, ans, x.rows)
 		if err != nil {
-			return nil, fmt.Errorf("%s: .debug_line: unit %q at offset %#x: %w", x.name, u.name, u.stmt, err)
+			return nil, x.lineErr(u, err)
 		}
 		type names struct{ file, path string }
 		cache := map[uint32]names{}
@@ -416,6 +417,16 @@ func (x *Index) Locate(addrs []Addr) ([]Location, error) {
 		}
 	}
 	return out, nil
+}
+
+// lineErr reports a bad line program of unit u.
+func (x *Index) lineErr(u *unit, err error) error {
+	for i, s := range x.f.Sections {
+		if debugName(s.Name) == ".debug_line" {
+			return x.f.SectionErrorf(i, u.stmt, "unit %q: %v", u.name, err)
+		}
+	}
+	return x.f.Errorf(".debug_line: unit %q at offset %#x: %v", u.name, u.stmt, err)
 }
 
 // fileNames returns the normalised and the llvm-style path of file f of

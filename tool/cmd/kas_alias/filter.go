@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"io"
 
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
-	"github.com/kas-alias/rules_kas_alias/tool/elfread"
-	"github.com/kas-alias/rules_kas_alias/tool/listing"
-	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
+	"github.com/kas-alias/rules_kas_alias/tool/kernel"
 )
 
 const filterDoc = `Reads a listing as nm -n or scripts/mksysmap print it on standard input and
@@ -16,16 +13,19 @@ occurs at more than one address. This is the hook for the kernel link
 (scripts/link-vmlinux.sh, see kernel/README.md): deterministic, so the
 kallsyms passes converge. With --elf (the ELF the listing was made from),
 tu and srcline names come from its STT_FILE symbols and DWARF; without it,
-only counter naming is possible.`
+only counter naming is possible. Duplicates are counted among the symbols
+the kernel's scripts/mksysmap keeps (version from --elf's linux_banner, or
+--mksysmap=VERSION; 6.4+ rules without either).`
 
-func runFilter(args []string, stdin io.Reader, stdout io.Writer) error {
-	var elfPath, srctree, schemeName string
-	var data bool
-	fs := newFlags("filter", "< LISTING > LISTING", filterDoc)
-	fs.StringVar(&elfPath, "elf", "", "the ELF `FILE` the listing was made from")
-	fs.StringVar(&srctree, "srctree", "", "kernel source tree `DIR`, stripped from DWARF paths")
-	fs.StringVar(&schemeName, "scheme", "", "naming scheme: "+alias.Schemes+" (default: tu with --elf, else counter)")
-	fs.BoolVar(&data, "data", false, "tu, srcline: alias data symbols too, not only code")
+func runFilter(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c kernel.Filter
+	var scheme, version string
+	fs := newFlags(stderr, "filter", "< LISTING > LISTING", filterDoc)
+	fs.StringVar(&c.ELF, "elf", "", "the ELF `FILE` the listing was made from")
+	fs.StringVar(&c.Srctree, "srctree", "", "kernel source tree `DIR`, stripped from DWARF paths")
+	fs.StringVar(&scheme, "scheme", "", "naming scheme: "+alias.Schemes+" (default: tu with --elf, else counter)")
+	fs.BoolVar(&c.Data, "data", false, "tu, srcline: alias data symbols too, not only code")
+	fs.StringVar(&version, "mksysmap", "", "the kernel `VERSION` whose scripts/mksysmap rules count duplicates (6.1, 6.4, ...)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,36 +33,10 @@ func runFilter(args []string, stdin io.Reader, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	scheme, err := alias.ParseScheme(schemeName)
-	if err != nil {
+	var err error
+	if c.Scheme, err = alias.ParseScheme(scheme); err != nil {
 		return err
 	}
-	lines, width, err := listing.Parse(stdin, "standard input")
-	if err != nil {
-		return err
-	}
-	var f *elfread.File
-	var idx *srcindex.Index
-	if elfPath != "" {
-		if f, err = elfread.Open(elfPath); err != nil {
-			return err
-		}
-		defer f.Close()
-		if idx, err = srcindex.Open(f.Image(), srcindex.Options{Name: elfPath, Srctree: srctree}); err != nil {
-			return err
-		}
-	}
-	obj, err := alias.FromListing(lines, width, f, idx)
-	if err != nil {
-		return err
-	}
-	res, err := alias.Choose([]*alias.Object{obj}, alias.Options{Scheme: scheme, Data: data})
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(stdout, 1<<20)
-	if err := listing.Write(w, res.Listing(obj, nil), width); err != nil {
-		return err
-	}
-	return w.Flush()
+	c.Mksysmap = kernel.Mksysmap(version)
+	return c.Run(stdin, "standard input", stdout)
 }

@@ -24,7 +24,7 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(args []string, stdin io.Reader, stdout io.Writer) error
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
 var commands = []command{
@@ -61,7 +61,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		rest, err := expandParamFiles(args[1:])
 		if err == nil {
-			err = c.run(rest, stdin, stdout)
+			err = c.run(rest, stdin, stdout, stderr)
 		}
 		switch {
 		case err == nil:
@@ -89,9 +89,9 @@ func usage(w io.Writer) {
 }
 
 // newFlags makes a command's flag set; its errors and --help go to stderr.
-func newFlags(name, args, doc string) *flag.FlagSet {
+func newFlags(stderr io.Writer, name, args, doc string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kas_alias %s [flags] %s\n\n%s\n\nflags:\n", name, args, doc)
 		fs.PrintDefaults()

@@ -4,17 +4,16 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
+	"github.com/kas-alias/rules_kas_alias/tool/kernel"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 )
 
-// mksysmapFlag is --mksysmap (current kernels' rules) or --mksysmap=VERSION.
+// mksysmapFlag is --mksysmap (the kernel's own rules) or --mksysmap=VERSION.
 type mksysmapFlag struct {
-	set   bool
-	rules listing.Rules
+	set     bool
+	version kernel.Mksysmap
 }
 
 func (m *mksysmapFlag) IsBoolFlag() bool { return true }
@@ -23,7 +22,7 @@ func (m *mksysmapFlag) String() string {
 	if m == nil || !m.set {
 		return ""
 	}
-	return m.rules.String()
+	return string(m.version)
 }
 
 func (m *mksysmapFlag) Set(s string) error {
@@ -32,25 +31,25 @@ func (m *mksysmapFlag) Set(s string) error {
 		m.set = false
 		return nil
 	case "true":
-		m.set, m.rules = true, listing.Mksysmap612
+		m.set, m.version = true, ""
 		return nil
 	}
-	r, err := listing.ParseRules(s)
-	if err != nil {
+	if _, err := listing.ParseRules(s); err != nil {
 		return err
 	}
-	m.set, m.rules = true, r
+	m.set, m.version = true, kernel.Mksysmap(s)
 	return nil
 }
 
-func runNM(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlags("nm", "FILE...", `Print the symbol table of each ELF FILE (vmlinux, .o, .ko, .ko.xz, .ko.zst,
+func runNM(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags(stderr, "nm", "FILE...", `Print the symbol table of each ELF FILE (vmlinux, .o, .ko, .ko.xz, .ko.zst,
 .ko.gz) byte for byte as "LC_ALL=C nm -n FILE" (GNU binutils 2.40) prints it.
 With several files, each listing follows a blank line and a "FILE:" header,
 as nm prints them.`)
 	var sysmap mksysmapFlag
-	fs.Var(&sysmap, "mksysmap", "drop the lines the kernel's scripts/mksysmap drops (System.map, kallsyms input);\n"+
-		"--mksysmap follows current kernels (6.4+, checked on 6.12), --mksysmap=6.1 follows Linux 6.1")
+	fs.Var(&sysmap, "mksysmap", "drop the lines the kernel's scripts/mksysmap drops (System.map, kallsyms input):\n"+
+		"--mksysmap follows the file's own kernel version (its linux_banner; 6.4+ rules without one),\n"+
+		"--mksysmap=6.1 the rules of Linux 6.1 (to 6.2), --mksysmap=6.4 those of 6.4 and later")
 	out := fs.String("o", "", "write the listing to `OUT` (atomically) instead of standard output")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -67,12 +66,12 @@ as nm prints them.`)
 			if len(files) > 1 {
 				fmt.Fprintf(bw, "\n%s:\n", name)
 			}
-			if err := listFile(bw, name, &sysmap); err != nil {
+			if err := kernel.List(bw, name, sysmap.set, sysmap.version); err != nil {
 				if firstErr != nil {
 					// main prints the error returned; say the
 					// earlier ones here, in the same form.
 					bw.Flush()
-					fmt.Fprintf(os.Stderr, "kas_alias nm: %v\n", firstErr)
+					fmt.Fprintf(stderr, "kas_alias nm: %v\n", firstErr)
 				}
 				firstErr = err
 			}
@@ -94,27 +93,4 @@ as nm prints them.`)
 		return err
 	}
 	return a.Commit()
-}
-
-// listFile writes the listing of one file.
-func listFile(w io.Writer, name string, sysmap *mksysmapFlag) error {
-	f, err := elfread.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	lines, err := listing.FromELF(f)
-	if err != nil {
-		return err
-	}
-	if sysmap.set {
-		kept := lines[:0]
-		for i := range lines {
-			if sysmap.rules.Keep(&lines[i]) {
-				kept = append(kept, lines[i])
-			}
-		}
-		lines = kept
-	}
-	return listing.Write(w, lines, listing.Width(f))
 }

@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
 )
 
 const nmFixture = "../../listing/testdata/fixture_x86_64.o"
@@ -32,12 +33,8 @@ func TestNMCommand(t *testing.T) {
 	if code != 0 || out != want {
 		t.Errorf("nm FILE FILE: status %d\n%s", code, out)
 	}
-	if _, err := exec.LookPath("nm"); err == nil {
-		cmd := exec.Command("nm", "-n", nmFixture, nmFixture)
-		cmd.Env = append(os.Environ(), "LC_ALL=C")
-		if gnu, err := cmd.Output(); err != nil || string(gnu) != want {
-			t.Errorf("GNU nm of two files differs: %v\n%s", err, gnu)
-		}
+	if gnu := ccfixture.Run(t, ".", "nm", "-n", nmFixture, nmFixture); string(gnu) != want {
+		t.Errorf("GNU nm of two files differs:\n%s", gnu)
 	}
 	// -o writes the same bytes.
 	dst := filepath.Join(t.TempDir(), "out.syms")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/ccfixture"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
@@ -35,13 +35,16 @@ func rewriteModule(t *testing.T, dir, name string, sign bool) (path string, imag
 		info := make([]byte, 12)
 		info[2] = 2
 		binary.BigEndian.PutUint32(info[8:], 5)
-		image = slices.Concat(image, []byte("sig!!"), info, []byte(elfwrite.SignatureMagic))
+		image = slices.Concat(image, []byte("sig!!"), info, []byte(signatureMagic))
 		if err := os.WriteFile(path, image, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return path, image
 }
+
+// signatureMagic ends a signed module (scripts/sign-file).
+const signatureMagic = "~Module signature appended~\n"
 
 var rewriteSyms = []plan.Symbol{
 	{Name: "s_show@m.c", Section: 1, Value: 0, Size: 4, Bind: "local", Type: "func"},
@@ -70,17 +73,31 @@ func rewriteMain(args ...string) (int, string) {
 	return code, stderr.String()
 }
 
-func wantAdded(t *testing.T, image []byte, syms []plan.Symbol) []byte {
+// checkAdded checks that the module file got is elfImage with syms added,
+// against GNU objcopy --add-symbol with the same symbols: the same nm -n
+// listing and the same relocations (by symbol name).
+func checkAdded(t *testing.T, name string, got, elfImage []byte, syms []plan.Symbol) {
 	t.Helper()
-	elfImage, _, err := elfwrite.SplitSignature(image)
-	if err != nil {
+	dir := t.TempDir()
+	in, ours, theirs := filepath.Join(dir, "in.o"), filepath.Join(dir, "ours.o"), filepath.Join(dir, "objcopy.o")
+	if err := os.WriteFile(in, elfImage, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want, err := elfwrite.AddSymbols("x", elfImage, syms)
-	if err != nil {
+	if err := os.WriteFile(ours, got, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return want
+	args := []string{}
+	for _, s := range syms {
+		args = append(args, "--add-symbol", fmt.Sprintf("%s=.text:%#x,%s,function", s.Name, s.Value, s.Bind))
+	}
+	ccfixture.Run(t, dir, "objcopy", append(args, in, theirs)...)
+	for _, tool := range [][]string{{"nm", "-n"}, {"readelf", "-rW"}} {
+		a := strings.ReplaceAll(string(ccfixture.Run(t, dir, tool[0], append(tool[1:], ours)...)), "ours.o", "X")
+		b := strings.ReplaceAll(string(ccfixture.Run(t, dir, tool[0], append(tool[1:], theirs)...)), "objcopy.o", "X")
+		if a != b {
+			t.Errorf("%s: %s differs from objcopy's:\n%s\nobjcopy:\n%s", name, tool[0], a, b)
+		}
+	}
 }
 
 func TestRewriteOne(t *testing.T) {
@@ -92,9 +109,7 @@ func TestRewriteOne(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	got, _ := os.ReadFile(out)
-	if !bytes.Equal(got, wantAdded(t, image, rewriteSyms)) {
-		t.Fatal("output differs from elfwrite.AddSymbols")
-	}
+	checkAdded(t, "out.ko", got, image, rewriteSyms)
 	if in, _ := os.ReadFile(mod); !bytes.Equal(in, image) {
 		t.Fatal("input modified")
 	}
@@ -133,18 +148,12 @@ func TestRewriteMany(t *testing.T) {
 	if code, stderr := rewriteMain("rewrite", "--drop-signature", "--plan-dir", plans, "--out-dir", outDir, "@"+params); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, w := range []struct {
-		name string
-		want []byte
-	}{
-		{"a.ko", wantAdded(t, aImage, rewriteSyms)},
-		{"b.ko", wantAdded(t, bImage, rewriteSyms[:1])},
-		{"c.ko", cImage}, // empty plan: unchanged, signature kept
-	} {
-		got, err := os.ReadFile(filepath.Join(outDir, w.name))
-		if err != nil || !bytes.Equal(got, w.want) {
-			t.Errorf("%s: %d bytes, %v; want %d bytes", w.name, len(got), err, len(w.want))
-		}
+	unsigned := aImage[:len(aImage)-len("sig!!")-12-len(signatureMagic)]
+	checkAdded(t, "a.ko", mustRead(filepath.Join(outDir, "a.ko")), unsigned, rewriteSyms)
+	checkAdded(t, "b.ko", mustRead(filepath.Join(outDir, "b.ko")), bImage, rewriteSyms[:1])
+	// Empty plan: unchanged, signature kept.
+	if got := mustRead(filepath.Join(outDir, "c.ko")); !bytes.Equal(got, cImage) {
+		t.Errorf("c.ko: %d bytes, want the input's %d", len(got), len(cImage))
 	}
 	if ents, _ := os.ReadDir(outDir); len(ents) != 3 {
 		t.Errorf("%d files in the output directory, want 3", len(ents))
@@ -177,7 +186,7 @@ func TestRewriteErrors(t *testing.T) {
 		{"stale plan", []string{"--plan", stalePlan, "-o", out, mod},
 			mod + ": plan was made for another version of m.ko (sha256 "},
 		{"section out of range", []string{"--plan", badSection, "-o", out, mod},
-			mod + `: plan symbol "x": section index 999 out of range (object has `},
+			mod + `: new symbol "x": section index 999 out of range (`},
 		{"not ELF", []string{"--plan", notELFPlan, "-o", out, notELF}, notELF + ": not an ELF file"},
 		{"missing plan", []string{"--plan", filepath.Join(dir, "none.plan.json"), "-o", out, mod}, mod + ": open "},
 	} {

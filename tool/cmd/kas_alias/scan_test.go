@@ -116,9 +116,9 @@ func TestScanErrors(t *testing.T) {
 		{[]string{"--vmlinux", f.vmlinux, f.vmlinux}, f.vmlinux + ": not a relocatable object", 1},
 		{[]string{"--vmlinux", f.vmlinux, f.module, filepath.Join(dupDir, "m-1.ko")}, "module name m-1.ko already given by " + f.module, 1},
 		{[]string{"--scheme", "lines", "--vmlinux", f.vmlinux}, `unknown naming scheme "lines"`, 1},
-		{[]string{"--vmlinux", f.vmlinux, "--dwarf", f.module}, f.module + ": --dwarf needs a linked image", 1},
+		{[]string{"--vmlinux", f.vmlinux, "--dwarf", f.module}, f.module + ": a relocatable object (ET_REL), not a linked vmlinux with DWARF (--dwarf takes a -dbg vmlinux)", 1},
 		{[]string{}, "nothing to scan", 1},
-		{[]string{"--bogus"}, "", 2},
+		{[]string{"--bogus"}, "flag provided but not defined: -bogus", 2},
 	}
 	for _, c := range cases {
 		out := filepath.Join(t.TempDir(), "out")
@@ -159,10 +159,16 @@ func TestFilter(t *testing.T) {
 	if got := filter(listing, "--elf", f.vmlinux); !strings.Contains(got, " t show@a.c\n") || !strings.Contains(got, " t show@b.c\n") {
 		t.Errorf("filter --elf does not name units:\n%s", got)
 	}
-	// A later kallsyms pass: every address moved by 0x1000. Same names, same size.
-	moved := bytes.ReplaceAll(listing, []byte("00000000004"), []byte("00000000005"))
-	if a, b := filter(listing), filter(moved); len(a) != len(b) || strings.Count(a, "__") != strings.Count(b, "__") {
-		t.Errorf("moved addresses changed the alias lines:\n%s\n%s", a, b)
+	// A later kallsyms pass: every address moved by 0x100000 (with --elf
+	// each pass reads its own image, which moved too). The same alias lines,
+	// at the moved addresses.
+	move := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("00000000004"), []byte("00000000005")) }
+	a, b := filter(listing), filter(move(listing))
+	if strings.Count(a, "\n") <= strings.Count(string(listing), "\n") {
+		t.Fatalf("filter added no alias line:\n%s", a)
+	}
+	if string(move([]byte(a))) != b {
+		t.Errorf("moved addresses changed the alias lines:\n%s\nmoved:\n%s", a, b)
 	}
 	var out, errb bytes.Buffer
 	code := Main([]string{"filter"}, strings.NewReader("0000000000401000 T ok\nnot a listing line\n"), &out, &errb)
@@ -182,14 +188,6 @@ func TestScanModuleDirectory(t *testing.T) {
 	os.WriteFile(filepath.Join(tree, "a/readme.txt"), []byte("not a module"), 0o644)
 	xz := ccfixture.Run(t, f.dir, "xz", "-c", f.module)
 	os.WriteFile(filepath.Join(tree, "a/z.ko.xz"), xz, 0o644)
-	got, err := expandModuleDirs([]string{f.vmlinux, tree})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{f.vmlinux, filepath.Join(tree, "a/z.ko.xz"), filepath.Join(tree, "b/m-1.ko")}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("expandModuleDirs = %v, want %v", got, want)
-	}
 	plans := filepath.Join(f.dir, "plans")
 	if _, stderr, code := runMain("scan", "--vmlinux", f.vmlinux, "--plan-dir", plans, tree); code != 0 {
 		t.Fatal(stderr)

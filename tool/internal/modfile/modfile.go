@@ -29,6 +29,22 @@ func TrimCompression(path string) (string, bool) {
 	return path, false
 }
 
+// Stored returns the file a module path names as a distribution stores it:
+// path itself if it exists, else the first of path.xz, path.zst, path.gz
+// that does (modules.order names configfs.ko; Debian ships configfs.ko.xz,
+// and depmod finds it the same way). Without any, path.
+func Stored(path string) string {
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	for _, ext := range compressions {
+		if _, err := os.Stat(path + ext); err == nil {
+			return path + ext
+		}
+	}
+	return path
+}
+
 // Compressed reports whether path names a compressed module.
 func Compressed(path string) bool {
 	_, c := TrimCompression(path)

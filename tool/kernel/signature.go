@@ -1,4 +1,4 @@
-package elfwrite
+package kernel
 
 import (
 	"bytes"
@@ -15,19 +15,19 @@ const SignatureMagic = "~Module signature appended~\n"
 
 const sigInfoSize = 12
 
-// ErrSigned is returned (wrapped) by AddSymbols for a signed module: adding
-// symbols would invalidate the signature, so aliases are added before signing.
+// ErrSigned refuses a signed module: adding symbols would invalidate the
+// signature, so aliases are added before signing.
 var ErrSigned = errors.New("module has an appended signature; add aliases before signing the module")
 
-// HasSignature reports whether the file ends in the signature trailer.
-func HasSignature(file []byte) bool { return bytes.HasSuffix(file, []byte(SignatureMagic)) }
+// hasSignature reports whether the file ends in the signature trailer.
+func hasSignature(file []byte) bool { return bytes.HasSuffix(file, []byte(SignatureMagic)) }
 
 // SplitSignature splits a module file into its ELF image and its appended
 // signature (signature data, struct module_signature and trailer). An
 // unsigned file gives (file, nil, nil); a trailer whose lengths do not fit
 // the file is an error.
 func SplitSignature(file []byte) (elfImage, signature []byte, err error) {
-	if !HasSignature(file) {
+	if !hasSignature(file) {
 		return file, nil, nil
 	}
 	n := len(file) - len(SignatureMagic)

@@ -9,12 +9,13 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 )
 
-// The kernel driver (bench/srcindex.sh runs it): with -srcindex.image it
+// BenchmarkKernel is bench/srcindex.sh's driver: with -srcindex.image it
 // computes the duplicate addresses of the image's .symtab (the address of
 // every symbol nm prints whose name is at more than one distinct address), writes them to
 // -srcindex.addrs (one hex address a line, llvm-addr2line's input), times
@@ -30,23 +31,6 @@ var (
 	flagTree  = flag.String("srcindex.srctree", "", "srctree for the driver")
 	flagLLVM  = flag.String("srcindex.llvm", "", "llvm-addr2line output for the addresses, to compare with")
 )
-
-func mmapFile(tb testing.TB, p string) ([]byte, func()) {
-	f, err := os.Open(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b, func() { syscall.Munmap(b) }
-}
 
 func duplicateAddrs(tb testing.TB, p string) []uint64 {
 	f, err := elf.Open(p)
@@ -83,9 +67,9 @@ func duplicateAddrs(tb testing.TB, p string) []uint64 {
 	return out
 }
 
-func TestKernelDriver(t *testing.T) {
+func BenchmarkKernel(t *testing.B) {
 	if *flagImage == "" {
-		t.Skip("no -srcindex.image")
+		t.Fatal("give -srcindex.image (bench/srcindex.sh does)")
 	}
 	addrs := duplicateAddrs(t, *flagImage)
 	if *flagAddrs != "" {
@@ -109,8 +93,11 @@ func TestKernelDriver(t *testing.T) {
 	var open, tuTime time.Duration
 	for range *flagRuns {
 		t0 := time.Now()
-		img, done := mmapFile(t, *flagImage)
-		x, err := Open(img, Options{Name: *flagImage, Srctree: *flagTree})
+		f, err := elfread.Open(*flagImage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := Open(f, Options{Srctree: *flagTree})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +112,7 @@ func TestKernelDriver(t *testing.T) {
 			t.Fatal(err)
 		}
 		times = append(times, time.Since(t0))
-		done()
+		f.Close()
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	fmt.Printf("srcindex addresses %d runs %d median %.3f s (last run: mmap+Open %.3f s, TU of every address %.1f ms)\n", len(addrs), len(times), times[len(times)/2].Seconds(), open.Seconds(), float64(tuTime.Microseconds())/1000)

@@ -1,11 +1,15 @@
 package alias
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kas-alias/rules_kas_alias/tool/internal/parallel"
 
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 )
@@ -75,6 +79,7 @@ type Result struct {
 	// location is unknown (no DWARF line or translation unit).
 	Unlocated int
 	bySymbol  map[*Symbol]*Alias
+	byObject  map[*Object][]int // indices into Aliases, made by the first Plan
 }
 
 // Choose finds the duplicated names across objs and names their aliases.
@@ -83,37 +88,42 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 	if r.Scheme == "" {
 		r.Scheme = defaultScheme(objs)
 	}
-	for _, o := range objs {
-		o.findText()
-	}
-	symbols := indexNames(objs, opts.Mksysmap)
-	for _, info := range symbols {
-		if info.dup {
-			r.Duplicates++
-		}
-	}
-	for _, o := range objs {
-		var cands []*Symbol
-		for i := range o.Symbols {
-			s := &o.Symbols[i]
-			if symbols[s.Name].dup && countable(opts.Mksysmap, o, s) && selected(r.Scheme, opts.Data, o, s) {
-				cands = append(cands, s)
+	prepare(objs, opts.Mksysmap)
+	idx := buildIndex(objs)
+	r.Duplicates = idx.duplicates()
+	cands := make([][]*Symbol, len(objs))
+	parallel.ForEach(len(objs), runtime.GOMAXPROCS(0), false, func(i int) error {
+		o := objs[i]
+		for si := range o.Symbols {
+			s := &o.Symbols[si]
+			if !o.countable[si] || !selected(r.Scheme, opts.Data, o, s) {
+				continue
+			}
+			if e := idx.lookup(s.Name, o.hashes[si]); e.dup {
+				cands[i] = append(cands[i], s)
 			}
 		}
 		// Aliases follow listing order (module symbols are not sorted).
-		slices.SortStableFunc(cands, func(a, b *Symbol) int { return listing.Compare(&a.Line, &b.Line) })
-		if err := r.name(o, cands); err != nil {
+		slices.SortStableFunc(cands[i], func(a, b *Symbol) int { return listing.Compare(&a.Line, &b.Line) })
+		return nil
+	})
+	for i, o := range objs {
+		if err := r.name(o, cands[i]); err != nil {
 			return nil, err
 		}
 	}
-	r.unique(symbols)
+	r.unique(idx)
 	r.bySymbol = make(map[*Symbol]*Alias, len(r.Aliases))
+	bases := map[*Object]*probeBases{}
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
-		a.Probe = probe(a.Object, a.Symbol)
+		if a.Object.Module && bases[a.Object] == nil {
+			bases[a.Object] = newProbeBases(a.Object)
+		}
+		a.Probe = probe(a.Object, a.Symbol, bases[a.Object])
 		r.bySymbol[a.Symbol] = a
 	}
-	return r, r.verify(symbols)
+	return r, r.verify(idx)
 }
 
 // defaultScheme is tu where some object can tell translation units.
@@ -129,53 +139,6 @@ func defaultScheme(objs []*Object) Scheme {
 		}
 	}
 	return Counter
-}
-
-type place struct {
-	obj     *Object
-	section uint32
-	value   uint64
-}
-
-// nameInfo is what the scan knows of one name across all objects.
-type nameInfo struct {
-	first   place // where a countable symbol of this name is first seen
-	counted bool  // some symbol of this name is countable
-	dup     bool  // countable symbols of this name are at two places or more
-}
-
-// indexNames indexes every symbol name of every object, marking those that
-// occur at more than one distinct place (object, section, value).
-func indexNames(objs []*Object, rules listing.Rules) map[string]nameInfo {
-	n := 0
-	for _, o := range objs {
-		n += len(o.Symbols)
-	}
-	names := make(map[string]nameInfo, n)
-	for _, o := range objs {
-		for i := range o.Symbols {
-			s := &o.Symbols[i]
-			info, seen := names[s.Name]
-			if !countable(rules, o, s) {
-				if !seen {
-					names[s.Name] = nameInfo{}
-				}
-				continue
-			}
-			p := place{o, 0, s.Value}
-			if o.Module {
-				p.section = s.Section // every section of a .ko starts at 0
-			}
-			switch {
-			case !info.counted:
-				names[s.Name] = nameInfo{first: p, counted: true}
-			case !info.dup && info.first != p:
-				info.dup = true
-				names[s.Name] = info
-			}
-		}
-	}
-	return names
 }
 
 // countable reports whether a symbol takes part in duplicate detection: a
@@ -292,12 +255,9 @@ func sanitize(loc string, path bool) string {
 // unique makes every alias name distinct from every other alias and from
 // every symbol name, with a "__N" suffix where two would collide, and keeps
 // names within MaxName. Deterministic: suffixes follow listing order.
-func (r *Result) unique(symbols map[string]nameInfo) {
+func (r *Result) unique(idx *nameIndex) {
 	used := make(map[string]bool, len(r.Aliases))
-	taken := func(name string) bool {
-		_, sym := symbols[name]
-		return sym || used[name]
-	}
+	taken := func(name string) bool { return used[name] || idx.has(name) }
 	count := make(map[string]int, len(r.Aliases))
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
@@ -343,10 +303,10 @@ func fit(orig, alias, suffix string) string {
 
 // verify checks what every consumer relies on, independently of how unique
 // got there: no alias repeats or is a symbol's name, and each fits kallsyms.
-func (r *Result) verify(symbols map[string]nameInfo) error {
+func (r *Result) verify(idx *nameIndex) error {
 	mine := make(map[string]bool, len(r.Aliases))
 	for _, a := range r.Aliases {
-		if _, sym := symbols[a.Name]; sym || mine[a.Name] || len(a.Name) > MaxName || a.Name == "" {
+		if idx.has(a.Name) || mine[a.Name] || len(a.Name) > MaxName || a.Name == "" {
 			return fmt.Errorf("internal error: alias %q of %s in %s is not unique or too long", a.Name, a.Symbol.Name, a.Object.Name)
 		}
 		mine[a.Name] = true
@@ -354,8 +314,9 @@ func (r *Result) verify(symbols map[string]nameInfo) error {
 	return nil
 }
 
-// probe returns a kprobe location for s that works without aliases.
-func probe(o *Object, s *Symbol) string {
+// probe returns a kprobe location for s that works without aliases; bases
+// are its module's probe bases (nil for vmlinux).
+func probe(o *Object, s *Symbol, bases *probeBases) string {
 	if !s.Text() {
 		return ""
 	}
@@ -365,7 +326,7 @@ func probe(o *Object, s *Symbol) string {
 		}
 		return fmt.Sprintf("_text+0x%x", s.Value-o.text)
 	}
-	base := o.uniqueBase(s)
+	base := bases.of(s)
 	if base == nil {
 		return ""
 	}
@@ -376,31 +337,58 @@ func probe(o *Object, s *Symbol) string {
 	return mod + ":" + base.Name
 }
 
-// uniqueBase finds the nearest symbol at or before s in s's section whose
-// name is unique within the module, so "MOD:base+off" is unambiguous.
-func (o *Object) uniqueBase(s *Symbol) *Symbol {
-	if o.nameCount == nil {
-		o.nameCount = make(map[string]int)
-		for i := range o.Symbols {
-			if o.Symbols[i].defined() {
-				o.nameCount[o.Symbols[i].Name]++
-			}
+// probeBases finds, for a symbol of a module, the nearest symbol at or
+// before it in its section whose name is unique within the module, so that
+// "MOD:base+off" is unambiguous: the module's uniquely named defined
+// symbols in (section, value) order, searched by bisection.
+type probeBases struct {
+	count  map[string]int
+	sorted []*Symbol
+}
+
+func newProbeBases(o *Object) *probeBases {
+	b := &probeBases{count: make(map[string]int, len(o.Symbols))}
+	for i := range o.Symbols {
+		if o.Symbols[i].defined() {
+			b.count[o.Symbols[i].Name]++
 		}
 	}
-	if o.nameCount[s.Name] == 1 {
+	for i := range o.Symbols {
+		if s := &o.Symbols[i]; s.defined() && b.count[s.Name] == 1 {
+			b.sorted = append(b.sorted, s)
+		}
+	}
+	// At one address the bytewise-smallest name is taken (it sorts last
+	// here), so the choice does not depend on symbol-table order.
+	slices.SortFunc(b.sorted, func(x, y *Symbol) int {
+		if c := cmp.Compare(x.Section, y.Section); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.Value, y.Value); c != 0 {
+			return c
+		}
+		return strings.Compare(y.Name, x.Name)
+	})
+	return b
+}
+
+// of returns the base for s, nil if none.
+func (b *probeBases) of(s *Symbol) *Symbol {
+	if b.count[s.Name] == 1 {
 		return s
 	}
-	// Nearest below; at one address, the bytewise-smallest name, so the
-	// choice does not depend on symbol-table order.
-	var best *Symbol
-	for i := range o.Symbols {
-		c := &o.Symbols[i]
-		if c.Section != s.Section || !c.defined() || c.Value > s.Value || o.nameCount[c.Name] != 1 {
-			continue
+	// The last entry at or before (section, value).
+	i, _ := slices.BinarySearchFunc(b.sorted, s, func(x, t *Symbol) int {
+		if x.Section != t.Section {
+			return cmp.Compare(x.Section, t.Section)
 		}
-		if best == nil || c.Value > best.Value || (c.Value == best.Value && c.Name < best.Name) {
-			best = c
+		if x.Value <= t.Value {
+			return -1
 		}
+		return 1
+	})
+	if i == 0 || b.sorted[i-1].Section != s.Section {
+		return nil
 	}
-	return best
+	return b.sorted[i-1]
 }

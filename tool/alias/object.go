@@ -5,7 +5,6 @@ package alias
 
 import (
 	"debug/elf"
-	"slices"
 	"strings"
 
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
@@ -24,14 +23,15 @@ type Object struct {
 	Sections []string
 	// Source gives translation units and lines (nil: none known).
 	Source Locator
-	// Digest identifies a module file, for its plan.
-	Digest string
+	// Identity identifies a module file, for its plan (plan.Identity).
+	Identity string
 	// text is the address of _text in vmlinux (hasText if it exists): the
 	// base of kprobe locations that also work on kernels without aliases.
 	text    uint64
 	hasText bool
-	// nameCount counts defined symbols by name, for module probe bases.
-	nameCount map[string]int
+	// hashes and countable are per symbol, made by Choose (prepare).
+	hashes    []uint64
+	countable []bool
 }
 
 // Symbol is one listing line and what the ELF symbol table says about it.
@@ -85,10 +85,22 @@ func (s *Symbol) Text() bool {
 	return false
 }
 
-// SortSymbols puts symbols in nm -n order; a stable sort keeps symbol-table
-// order among lines that print identically.
+// SortSymbols puts symbols in nm -n order, keeping symbol-table order among
+// lines that print identically (the order listing.Sort gives).
 func SortSymbols(syms []Symbol) {
-	slices.SortStableFunc(syms, func(a, b Symbol) int { return listing.Compare(&a.Line, &b.Line) })
+	lines := make([]listing.Line, len(syms))
+	for i := range syms {
+		lines[i] = syms[i].Line
+	}
+	perm := listing.Order(lines)
+	if perm == nil {
+		return
+	}
+	sorted := make([]Symbol, len(syms))
+	for i, j := range perm {
+		sorted[i] = syms[j]
+	}
+	copy(syms, sorted)
 }
 
 func (o *Object) findText() {

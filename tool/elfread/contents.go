@@ -37,6 +37,27 @@ func (f *File) Contents(i int) ([]byte, error) {
 	return b, nil
 }
 
+// SectionReader returns a reader of section i's contents and their size. A
+// plain section of a mapped file is read with pread, not through the
+// mapping: a reader that takes a few bytes here and there from hundreds of
+// megabytes (DWARF unit headers) then maps none of them. A compressed
+// section is decompressed (Contents).
+func (f *File) SectionReader(i int) (io.ReaderAt, uint64, error) {
+	b, err := f.SectionData(i)
+	if err != nil {
+		return nil, 0, err
+	}
+	s := &f.Sections[i]
+	if f.m == nil || b == nil || s.Flags&elf.SHF_COMPRESSED != 0 || strings.HasPrefix(s.Name, ".zdebug_") {
+		c, err := f.Contents(i)
+		if err != nil {
+			return nil, 0, err
+		}
+		return bytes.NewReader(c), uint64(len(c)), nil
+	}
+	return io.NewSectionReader(f.m, int64(s.Offset), int64(s.Size)), s.Size, nil
+}
+
 // decompressChdr decompresses a section that starts with an Elf32_Chdr or
 // Elf64_Chdr.
 func (f *File) decompressChdr(i int, b []byte) ([]byte, error) {

@@ -39,16 +39,16 @@ type File struct {
 	// are SectionHeaderSize bytes each.
 	Shoff uint64
 
-	raw, image []byte
-	m          *mmapfile.Map
-	le         bool
-	is64       bool
-	shstrndx   uint32
-	symtab     int    // index of the SHT_SYMTAB section, 0 if none
-	secLetter  []byte // nm's lowercase letter per section; 0: no BFD section (abs)
-	syms       []Symbol
-	symsErr    error
-	symsDone   bool
+	image     []byte
+	m         *mmapfile.Map
+	le        bool
+	is64      bool
+	shstrndx  uint32
+	symtab    int    // index of the SHT_SYMTAB section, 0 if none
+	secLetter []byte // nm's lowercase letter per section; 0: no BFD section (abs)
+	syms      []Symbol
+	symsErr   error
+	symsDone  bool
 }
 
 // Section is one section header, with its name resolved.
@@ -93,18 +93,19 @@ type Symbol struct {
 func Open(path string) (*File, error) {
 	f := &File{Name: path}
 	if modfile.Compressed(path) {
-		raw, image, err := modfile.Read(path)
+		var r modfile.Reader
+		image, err := r.Read(path)
 		if err != nil {
 			return nil, prefix(path, err)
 		}
-		f.raw, f.image = raw, image
+		f.image = image
 	} else {
 		m, err := mmapfile.Open(path)
 		if err != nil {
 			return nil, prefix(path, err)
 		}
 		f.m = m
-		f.raw, f.image = m.Data, m.Data
+		f.image = m.Data
 	}
 	if err := f.parse(); err != nil {
 		f.Close()
@@ -115,7 +116,7 @@ func Open(path string) (*File, error) {
 
 // NewFile reads an ELF image held in memory; name is used in errors.
 func NewFile(name string, image []byte) (*File, error) {
-	f := &File{Name: name, raw: image, image: image}
+	f := &File{Name: name, image: image}
 	if err := f.parse(); err != nil {
 		return nil, err
 	}
@@ -157,7 +158,7 @@ func (f *File) Symtab() int { return f.symtab }
 
 // Close releases the mapping; names of symbols become invalid.
 func (f *File) Close() error {
-	f.raw, f.image = nil, nil
+	f.image = nil
 	if f.m != nil {
 		err := f.m.Close()
 		f.m = nil
@@ -168,9 +169,6 @@ func (f *File) Close() error {
 
 // Image returns the whole ELF image (mapped or decompressed).
 func (f *File) Image() []byte { return f.image }
-
-// Raw returns the file's bytes as stored (== Image() unless compressed).
-func (f *File) Raw() []byte { return f.raw }
 
 // SectionData returns the contents of section i, checked against the image.
 func (f *File) SectionData(i int) ([]byte, error) {

@@ -1,6 +1,9 @@
 package elfread
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // FormatError is what is wrong with a file, and where: every package that
 // reads an ELF file through this one reports a bad file in these words.
@@ -35,7 +38,9 @@ func (f *File) Errorf(format string, args ...any) error {
 func (f *File) SectionErrorf(i int, off int64, format string, args ...any) error {
 	e := &FormatError{Path: f.Name, Section: i, Off: off, Msg: fmt.Sprintf(format, args...)}
 	if i >= 0 && i < len(f.Sections) {
-		e.SectionName = f.Sections[i].Name
+		// A copy: section names point into the mapping, which may be
+		// closed before the error is printed.
+		e.SectionName = strings.Clone(f.Sections[i].Name)
 	}
 	return e
 }

@@ -4,39 +4,33 @@ import (
 	"debug/elf"
 	"fmt"
 
+	"sync"
+
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
-	"github.com/kas-alias/rules_kas_alias/tool/internal/mmapfile"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
 )
 
-// moduleFile is a module file, read: its bytes as stored, its ELF image
-// (decompressed, with any appended signature split off) and the signature.
+// moduleFile is a module file, read: its ELF image (decompressed, with any
+// appended signature split off) and the signature.
 type moduleFile struct {
 	path  string
-	raw   []byte        // the file's bytes as stored (compressed, if it is)
 	whole []byte        // decompressed: ELF image and signature
 	elf   *elfread.File // the ELF image alone
 	sig   []byte        // the appended signature, nil if none
-	m     *mmapfile.Map
+	r     *modfile.Reader
 }
 
-// readModule reads a module file (.ko or .o, plain or compressed): plain
-// files are mapped, compressed ones decompressed into memory.
+// readers are the read buffers of module files, one per goroutine at a time.
+var readers = sync.Pool{New: func() any { return new(modfile.Reader) }}
+
+// readModule reads a module file (.ko or .o, plain or compressed) into a
+// pooled buffer: thousands of small files cost less read than mapped.
 func readModule(path string) (*moduleFile, error) {
-	mf := &moduleFile{path: path}
-	if modfile.Compressed(path) {
-		raw, image, err := modfile.Read(path)
-		if err != nil {
-			return nil, err
-		}
-		mf.raw, mf.whole = raw, image
-	} else {
-		m, err := mmapfile.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		mf.m = m
-		mf.raw, mf.whole = m.Data, m.Data
+	mf := &moduleFile{path: path, r: readers.Get().(*modfile.Reader)}
+	var err error
+	if mf.whole, err = mf.r.Read(path); err != nil {
+		mf.close()
+		return nil, err
 	}
 	img, sig, err := SplitSignature(mf.whole)
 	if err != nil {
@@ -55,11 +49,11 @@ func readModule(path string) (*moduleFile, error) {
 	return mf, nil
 }
 
-// close releases the mapping; nothing read from the file may be used after.
+// close gives the buffer back; nothing read from the file may be used after.
 func (mf *moduleFile) close() {
-	if mf.m != nil {
-		mf.m.Close()
-		mf.m = nil
+	if mf.r != nil {
+		readers.Put(mf.r)
+		mf.r = nil
 	}
-	mf.raw, mf.whole, mf.elf = nil, nil, nil
+	mf.whole, mf.elf, mf.sig = nil, nil, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/parallel"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
 
@@ -48,7 +49,7 @@ func (c *Rewrite) Many(args []string, planDir, outDir string) error {
 	}
 	// Modules are independent: rewrite them in parallel; after an error no
 	// new module is started.
-	err = forEach(len(mods), c.Jobs, true, func(i int) error {
+	err = parallel.ForEach(len(mods), c.Jobs, true, func(i int) error {
 		data, err := c.rewrite(mods[i], filepath.Join(planDir, plan.FileName(names[i])))
 		if err != nil {
 			return err
@@ -72,7 +73,7 @@ func (c *Rewrite) rewrite(module, planPath string) ([]byte, error) {
 		return nil, err
 	}
 	defer mf.close()
-	if err := p.Check(module, mf.raw); err != nil {
+	if err := p.Check(module, mf.elf); err != nil {
 		return nil, err
 	}
 	if len(p.Symbols) == 0 {

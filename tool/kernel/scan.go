@@ -8,6 +8,7 @@ import (
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
+	"github.com/kas-alias/rules_kas_alias/tool/internal/parallel"
 	"github.com/kas-alias/rules_kas_alias/tool/listing"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 	"github.com/kas-alias/rules_kas_alias/tool/srcindex"
@@ -86,7 +87,7 @@ func (c *Scan) Run() (*alias.Result, error) {
 // and closes it.
 func (c *Scan) readModules(opts alias.Options) ([]*alias.Object, error) {
 	objs := make([]*alias.Object, len(c.Modules))
-	err := forEach(len(c.Modules), runtime.GOMAXPROCS(0), false, func(i int) (err error) {
+	err := parallel.ForEach(len(c.Modules), runtime.GOMAXPROCS(0), false, func(i int) (err error) {
 		objs[i], err = moduleObject(c.Modules[i], c.Srctree, opts)
 		return err
 	})
@@ -111,7 +112,9 @@ func moduleObject(path, srctree string, opts alias.Options) (*alias.Object, erro
 	if obj.Source, err = locateAll(idx, obj, opts); err != nil {
 		return nil, err
 	}
-	obj.Digest = plan.Digest(mf.raw)
+	if obj.Identity, err = plan.Identity(mf.elf); err != nil {
+		return nil, err
+	}
 	return obj, nil
 }
 
@@ -150,7 +153,7 @@ func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rule
 	}
 	// One writer: files created in one directory from two threads contend
 	// for its lock, and cost more than they save.
-	err = forEach(len(mods), 1, true, func(i int) error {
+	err = parallel.ForEach(len(mods), 1, true, func(i int) error {
 		p, err := res.Plan(mods[i])
 		if err != nil {
 			return err

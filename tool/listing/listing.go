@@ -48,7 +48,7 @@ func FromELF(f *elfread.File) ([]Line, error) {
 		}
 		lines = append(lines, Line{Value: f.Value(s), Type: f.Letter(s), Name: s.Name})
 	}
-	sortStable(lines)
+	Sort(lines)
 	return lines, nil
 }
 
@@ -77,14 +77,27 @@ func Compare(a, b *Line) int {
 func Less(a, b *Line) bool { return Compare(a, b) < 0 }
 
 // Sort sorts lines into nm -n order, keeping the order of equal lines.
-func Sort(lines []Line) { sortStable(lines) }
+func Sort(lines []Line) {
+	perm := Order(lines)
+	if perm == nil {
+		return
+	}
+	out := make([]Line, len(lines))
+	for i, j := range perm {
+		out[i] = lines[j]
+	}
+	copy(lines, out)
+}
 
-func sortStable(lines []Line) {
+// Order returns the permutation that sorts lines into nm -n order, keeping
+// the order of equal lines (out[i] = lines[perm[i]]), or nil if they are in
+// order already.
+func Order(lines []Line) []int32 {
 	// Sort a permutation with the original position as the last key: an
 	// unstable sort of distinct keys is stable, and much faster than
 	// slices.SortStableFunc.
 	if len(lines) < 2 {
-		return
+		return nil
 	}
 	type key struct {
 		v   uint64 // value, or 0 with und set
@@ -104,7 +117,7 @@ func sortStable(lines []Line) {
 		}
 	}
 	if sorted {
-		return
+		return nil
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.und != b.und {
@@ -121,11 +134,11 @@ func sortStable(lines []Line) {
 		}
 		return cmp.Compare(a.i, b.i)
 	})
-	out := make([]Line, len(lines))
+	perm := make([]int32, len(keys))
 	for i, k := range keys {
-		out[i] = lines[k.i]
+		perm[i] = k.i
 	}
-	copy(lines, out)
+	return perm
 }
 
 const hexDigits = "0123456789abcdef"

@@ -84,15 +84,9 @@ func keptBy64(l *Line) bool {
 	if !keptCommon(t) {
 		return false
 	}
-	for _, p := range [...]string{
-		" __efistub_",
-		" __pi_$", " __pi_.L",
-		" __kvm_nvhe_$", " __kvm_nvhe_.L",
-		" __kcfi_typeid_", " __kvm_nvhe___kcfi_typeid_", " __pi___kcfi_typeid_",
-	} {
-		if bytes.Contains(t, []byte(p)) {
-			return false
-		}
+	if containsAfterBlank(t, " __efistub_", " __pi_$", " __pi_.L", " __kvm_nvhe_$", " __kvm_nvhe_.L",
+		" __kcfi_typeid_", " __kvm_nvhe___kcfi_typeid_", " __pi___kcfi_typeid_") {
+		return false
 	}
 	// / __[[:alnum:]]*Thunk_/
 	for i := 0; ; {
@@ -141,12 +135,27 @@ func keptCommon(t []byte) bool {
 			}
 		}
 	}
-	for _, p := range [...]string{" $", " .L", " __crc_", " __kstrtab_", " __kstrtabns_"} {
-		if bytes.Contains(t, []byte(p)) {
+	return !containsAfterBlank(t, " $", " .L", " __crc_", " __kstrtab_", " __kstrtabns_") &&
+		!bytes.HasSuffix(t, []byte(" L0"))
+}
+
+// containsAfterBlank reports whether t contains one of patterns, each of
+// which starts with a blank: a match starts at one of t's few blanks (two,
+// unless the name has some), so only those are tried.
+func containsAfterBlank(t []byte, patterns ...string) bool {
+	for i := 0; i < len(t); i++ {
+		j := bytes.IndexByte(t[i:], ' ')
+		if j < 0 {
 			return false
 		}
+		i += j
+		for _, p := range patterns {
+			if bytes.HasPrefix(t[i:], []byte(p)) {
+				return true
+			}
+		}
 	}
-	return !bytes.HasSuffix(t, []byte(" L0"))
+	return false
 }
 
 // lineText is the part of the listing line the patterns can match: the

@@ -13,13 +13,15 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/elfwrite"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
 )
 
-// Format names this file format and its version.
-const Format = "kas_alias-plan/1"
+// Format names this file format and its version (2: the identity is of the
+// symbol tables, and symbols carry st_other).
+const Format = "kas_alias-plan/2"
 
 // Plan is the content of one plan file (JSON).
 type Plan struct {
@@ -27,10 +29,10 @@ type Plan struct {
 	// Module is the module's name: its file's basename without a
 	// compression suffix ("configfs.ko" for configfs.ko.xz).
 	Module string `json:"module"`
-	// SHA256 is the hex digest of the module file's bytes as stored
-	// (compressed, if it is).
-	SHA256  string   `json:"sha256"`
-	Symbols []Symbol `json:"symbols"`
+	// Identity is the module the plan was made for: what the plan depends
+	// on, as Identity computes it.
+	Identity string   `json:"symbols_sha256"`
+	Symbols  []Symbol `json:"symbols"`
 }
 
 // Symbol is one alias to add: a copy of an existing symbol under a new name.
@@ -105,10 +107,33 @@ func ModuleName(path string) string {
 // FileName is the name of the plan file for a module name.
 func FileName(module string) string { return module + ".plan.json" }
 
-// Digest is the identity recorded in a plan for a module file's bytes.
-func Digest(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+// Identity is the sha256 of what a plan depends on in module f: its ELF
+// header, section headers, symbol table, that table's string table and
+// extended section indices. The scan decides from symbol tables alone, so a
+// plan stays valid for a module whose other bytes differ (a new signature,
+// a rebuild with the same layout), and no module is hashed whole.
+func Identity(f *elfread.File) (string, error) {
+	h := sha256.New()
+	img := f.Image()
+	hdr := 52
+	if f.Class == elf.ELFCLASS64 {
+		hdr = 64
+	}
+	h.Write(img[:hdr])
+	sht := f.SectionHeaderSize() * uint64(len(f.Sections))
+	h.Write(img[f.Shoff : f.Shoff+sht])
+	if st := f.Symtab(); st != 0 {
+		for i, s := range f.Sections {
+			if i == st || uint32(i) == f.Sections[st].Link || (s.Type == elf.SHT_SYMTAB_SHNDX && s.Link == uint32(st)) {
+				data, err := f.SectionData(i)
+				if err != nil {
+					return "", err
+				}
+				h.Write(data)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Marshal encodes p deterministically: fields in declaration order, symbols
@@ -153,13 +178,17 @@ func Read(path string) (*Plan, error) {
 	return &p, nil
 }
 
-// Check fails unless p was made for a module file with these bytes.
-func (p *Plan) Check(path string, data []byte) error {
+// Check fails unless p was made for module f, read from path.
+func (p *Plan) Check(path string, f *elfread.File) error {
 	if name := ModuleName(path); name != p.Module {
 		return fmt.Errorf("%s: plan is for module %s, not %s", path, p.Module, name)
 	}
-	if d := Digest(data); d != p.SHA256 {
-		return fmt.Errorf("%s: plan was made for another version of %s (sha256 %s, file has %s); run the scan again", path, p.Module, p.SHA256, d)
+	id, err := Identity(f)
+	if err != nil {
+		return err
+	}
+	if id != p.Identity {
+		return fmt.Errorf("%s: plan was made for another version of %s (symbols sha256 %s, file has %s); run the scan again", path, p.Module, p.Identity, id)
 	}
 	return nil
 }

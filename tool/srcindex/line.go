@@ -136,20 +136,6 @@ func (r *rd) cstr() string {
 	return ""
 }
 
-// strAt reads a NUL-terminated string at off in sec.
-func strAt(sec []byte, off uint64) (string, error) {
-	if off >= uint64(len(sec)) {
-		return "", fmt.Errorf("string offset %#x outside the section (%#x bytes)", off, len(sec))
-	}
-	b := sec[off:]
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i]), nil
-		}
-	}
-	return "", fmt.Errorf("string at %#x not terminated", off)
-}
-
 type lineFile struct {
 	name string
 	dir  uint64
@@ -199,10 +185,24 @@ const (
 
 // parseLineHeader decodes the line-program header at off.
 func (x *Index) parseLineHeader(off uint64, defAddrSize int) (*lineProg, error) {
-	if off >= uint64(len(x.line)) {
-		return nil, fmt.Errorf("offset %#x outside the section (%#x bytes)", off, len(x.line))
+	if off >= x.line.len() {
+		return nil, fmt.Errorf("offset %#x outside the section (%#x bytes)", off, x.line.len())
 	}
-	r := &rd{b: x.line, off: int(off), bo: x.order}
+	head, err := x.line.span(off, 12)
+	if err != nil {
+		return nil, err
+	}
+	r := &rd{b: head, bo: x.order}
+	if n := uint64(r.u32()); n == 0xffffffff {
+		n = r.u64() + 12
+		head, err = x.line.span(off, n)
+	} else {
+		head, err = x.line.span(off, n+4)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r = &rd{b: head, bo: x.order}
 	unitLen := uint64(r.u32())
 	dwarf64 := false
 	if unitLen == 0xffffffff {
@@ -345,7 +345,7 @@ func (x *Index) readEntries(r *rd, dwarf64 bool, files *[]lineFile) ([]string, e
 				}
 				var err error
 				if r.err == nil {
-					if s, err = strAt(sec, o); err != nil {
+					if s, err = sec.str(o); err != nil {
 						return nil, err
 					}
 				}

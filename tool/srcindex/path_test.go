@@ -167,6 +167,12 @@ func truncations(t testing.TB, img []byte) map[string][]byte {
 			c[j] = 0xff
 		}
 		out[name+"/garbage"] = c
+		// Garbage where the section starts (the unit headers).
+		c = append([]byte(nil), img...)
+		for j := off; j < off+16 && j < off+size; j++ {
+			c[j] = 0xff
+		}
+		out[name+"/garbage-start"] = c
 	}
 	return out
 }
@@ -204,8 +210,9 @@ func TestBadDWARF(t *testing.T) {
 				t.Errorf("%s %s: error does not name the file and section: %v", v, name, err)
 			}
 		}
-		// Empty or garbled unit and line data cannot be read around.
-		for _, name := range []string{".debug_info/garbage", ".debug_line/garbage", ".debug_abbrev/garbage"} {
+		// Garbled unit headers, abbreviations and line programs cannot be
+		// read around (the rest of .debug_info is never read).
+		for _, name := range []string{".debug_info/garbage-start", ".debug_line/garbage", ".debug_abbrev/garbage-start"} {
 			if !failed[name] {
 				t.Errorf("%s: %s was accepted", v, name)
 			}

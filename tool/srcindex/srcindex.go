@@ -64,7 +64,6 @@
 package srcindex
 
 import (
-	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"sort"
@@ -107,9 +106,8 @@ type span struct {
 }
 
 // Index holds an object's compile-unit ranges and its line tables, decoded
-// on demand. It keeps slices of the image passed to Open: the image must
-// stay valid and unchanged while the Index is used. An Index is not safe
-// for concurrent use.
+// on demand. It reads from the file given to Open, which must stay open
+// while the Index is used. An Index is not safe for concurrent use.
 type Index struct {
 	f     *elfread.File
 	trees []string
@@ -117,7 +115,7 @@ type Index struct {
 	base  []uint64 // ET_REL: synthetic address of each section index
 	order binary.ByteOrder
 
-	line, lineStr, str []byte
+	line, lineStr, str *section
 	units              []unit
 	spans              []span   // sorted by lo
 	maxHi              []uint64 // maxHi[i] = max(spans[:i+1].hi)
@@ -141,7 +139,9 @@ var wanted = map[string]bool{
 func Open(f *elfread.File, opts Options) (*Index, error) {
 	x := &Index{f: f, trees: trees(opts.Srctree), order: f.ByteOrder, rel: f.Type == elf.ET_REL}
 
-	secs := map[string][]byte{}
+	// A relocatable object's sections are relocated here, in memory; a
+	// linked image's are read from the file as needed.
+	secs := map[string]*section{}
 	idx := map[string]int{}
 	for i, s := range f.Sections {
 		n := debugName(s.Name)
@@ -151,14 +151,22 @@ func Open(f *elfread.File, opts Options) (*Index, error) {
 		if _, dup := secs[n]; dup {
 			continue
 		}
-		b, err := f.Contents(i)
-		if err != nil {
-			return nil, err
+		if x.rel {
+			b, err := f.Contents(i)
+			if err != nil {
+				return nil, err
+			}
+			secs[n] = memSection(b)
+		} else {
+			ra, size, err := f.SectionReader(i)
+			if err != nil {
+				return nil, err
+			}
+			secs[n] = &section{ra: ra, size: size}
 		}
-		secs[n] = b
 		idx[n] = i
 	}
-	if len(secs[".debug_info"]) == 0 {
+	if secs[".debug_info"].len() == 0 {
 		return x, nil
 	}
 
@@ -206,52 +214,30 @@ func Open(f *elfread.File, opts Options) (*Index, error) {
 	}
 
 	x.line, x.lineStr, x.str = secs[".debug_line"], secs[".debug_line_str"], secs[".debug_str"]
-	d, err := dwarf.New(secs[".debug_abbrev"], nil, nil, secs[".debug_info"], x.line, nil, secs[".debug_ranges"], x.str)
-	if err != nil {
-		return nil, x.errorf(idx, ".debug_info", "%v", err)
-	}
-	for _, n := range []string{".debug_addr", ".debug_line_str", ".debug_str_offsets", ".debug_rnglists"} {
-		if b, ok := secs[n]; ok {
-			if err := d.AddSection(n, b); err != nil {
-				return nil, x.errorf(idx, n, "%v", err)
-			}
-		}
+	d := &debugSections{
+		info: secs[".debug_info"], abbrev: secs[".debug_abbrev"], str: x.str, lineStr: x.lineStr,
+		strOffsets: secs[".debug_str_offsets"], addr: secs[".debug_addr"],
+		ranges: secs[".debug_ranges"], rnglists: secs[".debug_rnglists"],
 	}
 	x.has = true
-	r := d.Reader()
-	for {
-		e, err := r.Next()
+	for off := uint64(0); off < d.info.len(); {
+		e, next, err := readUnit(d, off, x.order)
 		if err != nil {
 			return nil, x.errorf(idx, ".debug_info", "%v", err)
 		}
-		if e == nil {
-			break
-		}
-		switch e.Tag {
-		case dwarf.TagCompileUnit, dwarf.TagPartialUnit, dwarf.TagSkeletonUnit:
-		default:
-			r.SkipChildren()
+		off = next
+		if !e.isUnit {
 			continue
 		}
-		u := unit{stmt: -1, addrSize: r.AddressSize()}
-		u.name, _ = e.Val(dwarf.AttrName).(string)
-		u.compDir, _ = e.Val(dwarf.AttrCompDir).(string)
-		if off, ok := e.Val(dwarf.AttrStmtList).(int64); ok {
-			u.stmt = off
-		}
+		u := unit{name: e.name, compDir: e.compDir, stmt: e.stmt, addrSize: e.addrSize}
 		u.tu = normalize(u.name, u.compDir, x.trees)
-		rs, err := d.Ranges(e)
-		if err != nil {
-			return nil, x.errorf(idx, ".debug_info", "unit at %#x: %v", e.Offset, err)
-		}
 		ci := int32(len(x.units))
 		x.units = append(x.units, u)
-		for _, rg := range rs {
+		for _, rg := range e.ranges {
 			if rg[0] < rg[1] && inExec(rg[0]) {
 				x.spans = append(x.spans, span{rg[0], rg[1], ci})
 			}
 		}
-		r.SkipChildren()
 	}
 	sort.SliceStable(x.spans, func(i, j int) bool { return x.spans[i].lo < x.spans[j].lo })
 	x.maxHi = make([]uint64, len(x.spans))
@@ -265,7 +251,7 @@ func Open(f *elfread.File, opts Options) (*Index, error) {
 
 // relocate copies the debug sections of an ET_REL object and applies their
 // relocations.
-func (x *Index) relocate(secs map[string][]byte, idx map[string]int) error {
+func (x *Index) relocate(secs map[string]*section, idx map[string]int) error {
 	f := x.f
 	byIdx := map[int]string{}
 	for n, i := range idx {
@@ -292,10 +278,10 @@ func (x *Index) relocate(secs map[string][]byte, idx map[string]int) error {
 			return err
 		}
 		if !copied[n] {
-			secs[n] = append([]byte(nil), secs[n]...)
+			secs[n] = memSection(append([]byte(nil), secs[n].mem...))
 			copied[n] = true
 		}
-		if err := applyRelocs(f, r, secs[n], syms, x.base); err != nil {
+		if err := applyRelocs(f, r, secs[n].mem, syms, x.base); err != nil {
 			return err
 		}
 	}

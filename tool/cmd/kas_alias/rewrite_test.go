@@ -51,15 +51,23 @@ var rewriteSyms = []plan.Symbol{
 	{Name: "shown@m.c", Section: 1, Value: 0x10, Size: 8, Bind: "global", Type: "func"},
 }
 
-// writePlan writes the plan for the module file at path (as stored).
+// writePlan writes the plan for the module file at path (.xz or plain; a
+// file that is no ELF object gets a made-up identity).
 func writePlan(t *testing.T, dir, path string, syms []plan.Symbol) string {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	object := path
+	if strings.HasSuffix(path, ".xz") {
+		object = filepath.Join(t.TempDir(), "plain.ko")
+		if err := os.WriteFile(object, ccfixture.Run(t, dir, "xz", "-dc", path), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := strings.Repeat("0", 64)
+	if b, err := os.ReadFile(object); err == nil && bytes.HasPrefix(b, []byte("\x7fELF")) {
+		id = ccfixture.SymbolsSHA256(t, object)
 	}
 	name := plan.ModuleName(path)
-	p := &plan.Plan{Format: plan.Format, Module: name, SHA256: plan.Digest(raw), Symbols: syms}
+	p := &plan.Plan{Format: plan.Format, Module: name, Identity: id, Symbols: syms}
 	pp := filepath.Join(dir, plan.FileName(name))
 	if err := p.Write(pp); err != nil {
 		t.Fatal(err)
@@ -169,7 +177,9 @@ func TestRewriteErrors(t *testing.T) {
 	otherDir := filepath.Join(dir, "other")
 	os.Mkdir(otherDir, 0o755)
 	other, _ := rewriteModule(t, otherDir, "m.ko", false)
-	os.WriteFile(other, append(mustRead(other), 0), 0o644) // another version of m.ko
+	// Another version of m.ko: one more function.
+	ccfixture.WriteFiles(t, otherDir, map[string]string{"m.c": rewriteC + "int more(int x) { return shown(x); }\n"})
+	ccfixture.Host.Compile(t, otherDir, "-O2", "-c", "m.c", "-o", "m.ko")
 	stalePlan := writePlan(t, otherDir, other, rewriteSyms)
 	badSection := writePlan(t, dir, mod, []plan.Symbol{{Name: "x", Section: 999, Bind: "local", Type: "func"}})
 	notELF := filepath.Join(dir, "n.ko")
@@ -184,7 +194,7 @@ func TestRewriteErrors(t *testing.T) {
 		{"signed", []string{"--plan", signedPlan, "-o", out, signedMod},
 			signedMod + ": module has an appended signature; add aliases before signing the module (or pass --drop-signature to drop the signature)"},
 		{"stale plan", []string{"--plan", stalePlan, "-o", out, mod},
-			mod + ": plan was made for another version of m.ko (sha256 "},
+			mod + ": plan was made for another version of m.ko (symbols sha256 "},
 		{"section out of range", []string{"--plan", badSection, "-o", out, mod},
 			mod + `: new symbol "x": section index 999 out of range (`},
 		{"not ELF", []string{"--plan", notELFPlan, "-o", out, notELF}, notELF + ": not an ELF file"},

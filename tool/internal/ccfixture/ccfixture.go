@@ -5,6 +5,10 @@
 package ccfixture
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,4 +87,42 @@ func WriteFiles(tb testing.TB, dir string, files map[string]string) {
 			tb.Fatal(err)
 		}
 	}
+}
+
+// SymbolsSHA256 is the identity a plan records for the module object at
+// path (plan.Identity), computed here independently with debug/elf: the
+// sha256 of the ELF header, the section header table, .symtab, its string
+// table and its SHT_SYMTAB_SHNDX, in section order.
+func SymbolsSHA256(tb testing.TB, path string) string {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := sha256.New()
+	var shoff uint64
+	shent, hdr := uint64(40), 52
+	if f.Class == elf.ELFCLASS64 {
+		shoff, shent, hdr = f.ByteOrder.Uint64(data[0x28:]), 64, 64
+	} else {
+		shoff = uint64(f.ByteOrder.Uint32(data[0x20:]))
+	}
+	h.Write(data[:hdr])
+	h.Write(data[shoff : shoff+shent*uint64(len(f.Sections))])
+	symtab := -1
+	for i, s := range f.Sections {
+		if s.Type == elf.SHT_SYMTAB {
+			symtab = i
+		}
+	}
+	for i, s := range f.Sections {
+		if symtab >= 0 && (i == symtab || uint32(i) == f.Sections[symtab].Link || (s.Type == elf.SHT_SYMTAB_SHNDX && int(s.Link) == symtab)) {
+			h.Write(data[s.Offset : s.Offset+s.Size])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -51,43 +51,94 @@ func Compressed(path string) bool {
 	return c
 }
 
-// Read returns the file's bytes as stored (raw) and its ELF image, which is
-// raw itself for an uncompressed file.
-func Read(path string) (raw, image []byte, err error) {
-	raw, err = os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	image, err = Decompress(path, raw)
-	return raw, image, err
+// Reader reads module files, reusing its buffers from one file to the next:
+// thousands of modules cost a few buffers, not a copy each. A Reader is
+// not safe for concurrent use; give each goroutine its own.
+type Reader struct {
+	raw, image []byte
+	file       bytes.Reader
+	zstd       *zstd.Decoder
 }
 
-// Decompress returns the ELF image inside raw, the bytes of file path.
-func Decompress(path string, raw []byte) ([]byte, error) {
-	var r io.Reader
-	var err error
+// Read returns the ELF image in the file at path: its bytes, decompressed
+// when its name says it is compressed. The slice is valid until the next
+// Read.
+func (r *Reader) Read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	r.raw = grow(r.raw, int(st.Size()))
+	if _, err := io.ReadFull(f, r.raw); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if !Compressed(path) {
+		return r.raw, nil
+	}
+	if err := r.decompress(path); err != nil {
+		return nil, fmt.Errorf("%s: cannot decompress: %v", path, err)
+	}
+	return r.image, nil
+}
+
+// grow returns b resized to n bytes, reallocated only when too small.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n, n+n/4)
+	}
+	return b[:n]
+}
+
+// decompress decompresses r.raw into r.image.
+func (r *Reader) decompress(path string) error {
+	r.file.Reset(r.raw)
+	var dec io.Reader
 	switch {
 	case strings.HasSuffix(path, ".xz"):
-		r, err = xz.NewReader(bytes.NewReader(raw))
+		d, err := xz.NewReader(&r.file)
+		if err != nil {
+			return err
+		}
+		dec = d
 	case strings.HasSuffix(path, ".zst"):
-		var d *zstd.Decoder
-		d, err = zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderConcurrency(1))
-		if err == nil {
-			defer d.Close()
-			r = d
+		if r.zstd == nil {
+			d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+			if err != nil {
+				return err
+			}
+			r.zstd = d
 		}
+		if err := r.zstd.Reset(&r.file); err != nil {
+			return err
+		}
+		dec = r.zstd
 	case strings.HasSuffix(path, ".gz"):
-		r, err = gzip.NewReader(bytes.NewReader(raw))
-	default:
-		return raw, nil
+		d, err := gzip.NewReader(&r.file)
+		if err != nil {
+			return err
+		}
+		dec = d
 	}
-	if err == nil {
-		var out bytes.Buffer
-		out.Grow(4 * len(raw))
-		_, err = io.Copy(&out, r)
-		if err == nil {
-			return out.Bytes(), nil
+	r.image = r.image[:0]
+	for {
+		if len(r.image) == cap(r.image) {
+			r.image = append(r.image, 0)[:len(r.image)]
+		}
+		n, err := dec.Read(r.image[len(r.image):cap(r.image)])
+		r.image = r.image[:len(r.image)+n]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
-	return nil, fmt.Errorf("%s: cannot decompress: %v", path, err)
 }

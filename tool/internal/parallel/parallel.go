@@ -1,4 +1,5 @@
-package kernel
+// Package parallel runs independent steps on several goroutines.
+package parallel
 
 import (
 	"fmt"
@@ -6,11 +7,11 @@ import (
 	"sync/atomic"
 )
 
-// forEach runs do(0), ..., do(n-1) on the given number of goroutines. With
+// ForEach runs do(0), ..., do(n-1) on the given number of goroutines. With
 // stopOnError, no new index starts after one fails. The error is the first
 // in index order, with how many more there were, so that thousands of
 // failing modules still make one line.
-func forEach(n, workers int, stopOnError bool, do func(i int) error) error {
+func ForEach(n, workers int, stopOnError bool, do func(i int) error) error {
 	errs := make([]error, n)
 	var failed atomic.Bool
 	next := make(chan int)

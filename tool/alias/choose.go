@@ -79,7 +79,7 @@ type Result struct {
 	// location is unknown (no DWARF line or translation unit).
 	Unlocated int
 	bySymbol  map[*Symbol]*Alias
-	byObject  map[*Object][]int // indices into Aliases, made by the first Plan
+	byObject  map[*Object][]int // indices into Aliases
 }
 
 // Choose finds the duplicated names across objs and names their aliases.
@@ -114,9 +114,11 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 	}
 	r.unique(idx)
 	r.bySymbol = make(map[*Symbol]*Alias, len(r.Aliases))
+	r.byObject = make(map[*Object][]int)
 	bases := map[*Object]*probeBases{}
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
+		r.byObject[a.Object] = append(r.byObject[a.Object], i)
 		if a.Object.Module && bases[a.Object] == nil {
 			bases[a.Object] = newProbeBases(a.Object)
 		}
@@ -133,7 +135,7 @@ func defaultScheme(objs []*Object) Scheme {
 			return TU
 		}
 		for i := range o.Symbols {
-			if o.Symbols[i].File != "" {
+			if o.Symbols[i].File != 0 {
 				return TU
 			}
 		}
@@ -232,7 +234,7 @@ func translationUnit(o *Object, s *Symbol) string {
 			return tu
 		}
 	}
-	return s.File
+	return o.file(s)
 }
 
 // sanitize makes a location safe in a symbol name: every byte that is not
@@ -340,21 +342,29 @@ func probe(o *Object, s *Symbol, bases *probeBases) string {
 // probeBases finds, for a symbol of a module, the nearest symbol at or
 // before it in its section whose name is unique within the module, so that
 // "MOD:base+off" is unambiguous: the module's uniquely named defined
-// symbols in (section, value) order, searched by bisection.
+// symbols in (section, value) order, searched by bisection. Names are
+// counted by their hashes, and by the names themselves only where a hash
+// is seen twice (a name defined twice, or two names that share a hash).
 type probeBases struct {
-	count  map[string]int
+	byHash map[uint64]int32
+	byName map[string]int32
 	sorted []*Symbol
 }
 
 func newProbeBases(o *Object) *probeBases {
-	b := &probeBases{count: make(map[string]int, len(o.Symbols))}
+	b := &probeBases{byHash: make(map[uint64]int32, len(o.Symbols)), byName: map[string]int32{}}
 	for i := range o.Symbols {
 		if o.Symbols[i].defined() {
-			b.count[o.Symbols[i].Name]++
+			b.byHash[o.hashes[i]]++
 		}
 	}
 	for i := range o.Symbols {
-		if s := &o.Symbols[i]; s.defined() && b.count[s.Name] == 1 {
+		if s := &o.Symbols[i]; s.defined() && b.byHash[o.hashes[i]] > 1 {
+			b.byName[s.Name]++
+		}
+	}
+	for i := range o.Symbols {
+		if s := &o.Symbols[i]; s.defined() && b.unique(s.Name, o.hashes[i]) {
 			b.sorted = append(b.sorted, s)
 		}
 	}
@@ -372,9 +382,20 @@ func newProbeBases(o *Object) *probeBases {
 	return b
 }
 
+// unique reports whether one defined symbol of the module is named name.
+func (b *probeBases) unique(name string, h uint64) bool {
+	switch b.byHash[h] {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	return b.byName[name] == 1
+}
+
 // of returns the base for s, nil if none.
 func (b *probeBases) of(s *Symbol) *Symbol {
-	if b.count[s.Name] == 1 {
+	if b.unique(s.Name, hashName(s.Name)) {
 		return s
 	}
 	// The last entry at or before (section, value).

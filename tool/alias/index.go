@@ -11,12 +11,16 @@ import (
 // distribution kernel with its modules): whether it is countable somewhere,
 // where it is first seen, whether it is seen at a second place. It is
 // keyed by a 64-bit hash of the name, split into shards built on all cores;
-// an entry refers to its first symbol instead of copying the name, and two
-// names that share a hash are told apart exactly (the later goes to an
-// overflow map), so the index is exact, and in input order per name.
+// an entry is 12 bytes that refer to a symbol instead of copying the name,
+// and two names that share a hash are told apart exactly (the later goes to
+// an overflow map), so the index is exact, and in input order per name.
 
-// nameHash is FNV-1a: fixed, so that nothing depends on a random seed.
-func nameHash(s string) uint64 {
+// hashName is the index's hash (a variable so that a test can make every
+// name collide).
+var hashName = fnv1a
+
+// fnv1a is FNV-1a: fixed, so that nothing depends on a random seed.
+func fnv1a(s string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
@@ -30,18 +34,24 @@ type symRef struct{ obj, sym int32 }
 
 // nameEntry is what the index knows of one name.
 type nameEntry struct {
-	any     symRef // its first symbol, countable or not (for the name)
-	first   symRef // its first countable symbol, if counted
-	counted bool   // some symbol of this name is countable
-	dup     bool   // countable symbols of this name are at two places or more
+	// ref is its first countable symbol if counted, else its first symbol.
+	ref     symRef
+	counted bool // some symbol of this name is countable
+	dup     bool // countable symbols of this name are at two places or more
 }
 
 const shardBits = 4
 
+type shard struct {
+	byHash  map[uint64]uint32 // index into entries
+	entries []nameEntry
+	// overflow holds the names whose hash a different, earlier name has.
+	overflow map[string]*nameEntry
+}
+
 type nameIndex struct {
-	objs     []*Object
-	shards   [1 << shardBits]map[uint64]*nameEntry
-	overflow [1 << shardBits]map[string]*nameEntry
+	objs   []*Object
+	shards [1 << shardBits]shard
 }
 
 func shardOf(h uint64) int { return int(h >> (64 - shardBits)) }
@@ -66,8 +76,9 @@ func buildIndex(objs []*Object) *nameIndex {
 		n += len(o.Symbols)
 	}
 	parallel.ForEach(len(x.shards), runtime.GOMAXPROCS(0), false, func(sh int) error {
-		m := make(map[uint64]*nameEntry, n>>shardBits+n>>(shardBits+2))
-		entries := make([]nameEntry, 0, n>>shardBits)
+		// About 3 of 4 symbols have a name of their own.
+		est := n >> shardBits * 3 / 4
+		t := shard{byHash: make(map[uint64]uint32, est), entries: make([]nameEntry, 0, est)}
 		for oi, o := range objs {
 			for si := range o.Symbols {
 				h := o.hashes[si]
@@ -75,29 +86,25 @@ func buildIndex(objs []*Object) *nameIndex {
 					continue
 				}
 				ref := symRef{int32(oi), int32(si)}
-				e := m[h]
-				if e == nil {
-					entries = append(entries, nameEntry{any: ref})
-					e = &entries[len(entries)-1]
-					if cap(entries) == len(entries) {
-						// Keep pointers valid: the next entries go to a new block.
-						entries = make([]nameEntry, 0, 1024)
-					}
-					m[h] = e
-				} else if x.name(e.any) != o.Symbols[si].Name {
-					e = x.collision(sh, ref)
+				var e *nameEntry
+				if i, ok := t.byHash[h]; !ok {
+					t.byHash[h] = uint32(len(t.entries))
+					t.entries = append(t.entries, nameEntry{ref: ref})
+					e = &t.entries[len(t.entries)-1]
+				} else if e = &t.entries[i]; x.name(e.ref) != o.Symbols[si].Name {
+					e = t.collision(x.name(ref), ref)
 				}
 				if o.countable[si] {
 					switch {
 					case !e.counted:
-						e.counted, e.first = true, ref
-					case !e.dup && !x.samePlace(e.first, ref):
+						e.counted, e.ref = true, ref
+					case !e.dup && !x.samePlace(e.ref, ref):
 						e.dup = true
 					}
 				}
 			}
 		}
-		x.shards[sh] = m
+		x.shards[sh] = t
 		return nil
 	})
 	return x
@@ -105,42 +112,44 @@ func buildIndex(objs []*Object) *nameIndex {
 
 // collision returns the overflow entry for a name whose hash another name
 // has.
-func (x *nameIndex) collision(sh int, ref symRef) *nameEntry {
-	if x.overflow[sh] == nil {
-		x.overflow[sh] = map[string]*nameEntry{}
+func (t *shard) collision(name string, ref symRef) *nameEntry {
+	if t.overflow == nil {
+		t.overflow = map[string]*nameEntry{}
 	}
-	name := x.name(ref)
-	e := x.overflow[sh][name]
+	e := t.overflow[name]
 	if e == nil {
-		e = &nameEntry{any: ref}
-		x.overflow[sh][name] = e
+		e = &nameEntry{ref: ref}
+		t.overflow[name] = e
 	}
 	return e
 }
 
 // lookup returns the entry of name, nil if no symbol has it.
 func (x *nameIndex) lookup(name string, h uint64) *nameEntry {
-	sh := shardOf(h)
-	e := x.shards[sh][h]
-	if e == nil || x.name(e.any) == name {
+	t := &x.shards[shardOf(h)]
+	i, ok := t.byHash[h]
+	if !ok {
+		return nil
+	}
+	if e := &t.entries[i]; x.name(e.ref) == name {
 		return e
 	}
-	return x.overflow[sh][name]
+	return t.overflow[name]
 }
 
 // has reports whether some symbol is named name.
-func (x *nameIndex) has(name string) bool { return x.lookup(name, nameHash(name)) != nil }
+func (x *nameIndex) has(name string) bool { return x.lookup(name, hashName(name)) != nil }
 
 // duplicates counts the names at more than one place.
 func (x *nameIndex) duplicates() int {
 	n := 0
 	for sh := range x.shards {
-		for _, e := range x.shards[sh] {
-			if e.dup {
+		for i := range x.shards[sh].entries {
+			if x.shards[sh].entries[i].dup {
 				n++
 			}
 		}
-		for _, e := range x.overflow[sh] {
+		for _, e := range x.shards[sh].overflow {
 			if e.dup {
 				n++
 			}
@@ -158,7 +167,7 @@ func prepare(objs []*Object, rules listing.Rules) {
 		o.countable = make([]bool, len(o.Symbols))
 		for si := range o.Symbols {
 			s := &o.Symbols[si]
-			o.hashes[si] = nameHash(s.Name)
+			o.hashes[si] = hashName(s.Name)
 			o.countable[si] = countable(rules, o, s)
 		}
 		o.findText()

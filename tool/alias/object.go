@@ -21,6 +21,9 @@ type Object struct {
 	Symbols []Symbol
 	// Sections are the section names by index ("" where unknown).
 	Sections []string
+	// Files are the STT_FILE names symbols refer to (Symbol.File); Files[0]
+	// is "".
+	Files []string
 	// Source gives translation units and lines (nil: none known).
 	Source Locator
 	// Identity identifies a module file, for its plan (plan.Identity).
@@ -44,8 +47,18 @@ type Symbol struct {
 	Size    uint64
 	Bind    elf.SymBind
 	Type    elf.SymType
-	Other   uint8  // st_other, copied to the alias (ppc64's local entry)
-	File    string // STT_FILE name before it in .symtab, for local symbols
+	Other   uint8 // st_other, copied to the alias (ppc64's local entry)
+	// File indexes Object.Files: the STT_FILE name before a local symbol in
+	// .symtab (0: none). An index, not a string: a million symbols are held.
+	File uint32
+}
+
+// file is the STT_FILE name of s ("" if none).
+func (o *Object) file(s *Symbol) string {
+	if int(s.File) < len(o.Files) {
+		return o.Files[s.File]
+	}
+	return ""
 }
 
 // Location is where a symbol's address is in the source.

@@ -100,12 +100,6 @@ func (r *Result) WriteMapJSON(w io.Writer) error {
 // Plan returns the plan of module o: its aliases as symbols to add.
 func (r *Result) Plan(o *Object) (*plan.Plan, error) {
 	p := &plan.Plan{Format: plan.Format, Module: o.Name, Identity: o.Identity, Symbols: []plan.Symbol{}}
-	if r.byObject == nil {
-		r.byObject = make(map[*Object][]int)
-		for i := range r.Aliases {
-			r.byObject[r.Aliases[i].Object] = append(r.byObject[r.Aliases[i].Object], i)
-		}
-	}
 	for _, ai := range r.byObject[o] {
 		a := &r.Aliases[ai]
 		s := a.Symbol

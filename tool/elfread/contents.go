@@ -43,19 +43,25 @@ func (f *File) Contents(i int) ([]byte, error) {
 // megabytes (DWARF unit headers) then maps none of them. A compressed
 // section is decompressed (Contents).
 func (f *File) SectionReader(i int) (io.ReaderAt, uint64, error) {
-	b, err := f.SectionData(i)
-	if err != nil {
-		return nil, 0, err
+	if i < 0 || i >= len(f.Sections) {
+		return nil, 0, f.Errorf("section %d out of range (%d sections)", i, len(f.Sections))
 	}
 	s := &f.Sections[i]
-	if f.m == nil || b == nil || s.Flags&elf.SHF_COMPRESSED != 0 || strings.HasPrefix(s.Name, ".zdebug_") {
+	if s.Type != elf.SHT_NOBITS && (s.Offset > f.size || s.Size > f.size-s.Offset) {
+		return nil, 0, f.SectionErrorf(i, -1, "extends past end of file")
+	}
+	if s.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_COMPRESSED != 0 || strings.HasPrefix(s.Name, ".zdebug_") {
 		c, err := f.Contents(i)
 		if err != nil {
 			return nil, 0, err
 		}
 		return bytes.NewReader(c), uint64(len(c)), nil
 	}
-	return io.NewSectionReader(f.m, int64(s.Offset), int64(s.Size)), s.Size, nil
+	var ra io.ReaderAt = f
+	if f.m != nil {
+		ra = f.m // pread, not the mapping
+	}
+	return io.NewSectionReader(ra, int64(s.Offset), int64(s.Size)), s.Size, nil
 }
 
 // decompressChdr decompresses a section that starts with an Elf32_Chdr or

@@ -18,6 +18,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"unsafe"
 
 	"github.com/kas-alias/rules_kas_alias/tool/internal/mmapfile"
@@ -39,16 +40,16 @@ type File struct {
 	// are SectionHeaderSize bytes each.
 	Shoff uint64
 
-	image     []byte
+	image     []byte         // the whole file, mapped or in memory; nil when read through ra
+	ra        io.ReaderAt    // the file, for files read piece by piece
+	size      uint64         // the image's size
+	cache     map[int][]byte // sections read through ra
 	m         *mmapfile.Map
 	le        bool
 	is64      bool
 	shstrndx  uint32
 	symtab    int    // index of the SHT_SYMTAB section, 0 if none
 	secLetter []byte // nm's lowercase letter per section; 0: no BFD section (abs)
-	syms      []Symbol
-	symsErr   error
-	symsDone  bool
 }
 
 // Section is one section header, with its name resolved.
@@ -107,6 +108,7 @@ func Open(path string) (*File, error) {
 		f.m = m
 		f.image = m.Data
 	}
+	f.size = uint64(len(f.image))
 	if err := f.parse(); err != nil {
 		f.Close()
 		return nil, err
@@ -116,11 +118,54 @@ func Open(path string) (*File, error) {
 
 // NewFile reads an ELF image held in memory; name is used in errors.
 func NewFile(name string, image []byte) (*File, error) {
-	f := &File{Name: name, image: image}
+	f := &File{Name: name, image: image, size: uint64(len(image))}
 	if err := f.parse(); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// NewReaderFile reads the ELF image in the first size bytes of r piece by
+// piece: headers first, each section when it is asked for (once). Reading a
+// module's symbol table takes a tenth of its bytes; Image is nil.
+func NewReaderFile(name string, r io.ReaderAt, size int64) (*File, error) {
+	f := &File{Name: name, ra: r, size: uint64(size), cache: map[int][]byte{}}
+	if err := f.parse(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// bytesAt returns n bytes at off of the file (a slice of the image, or read).
+func (f *File) bytesAt(off, n uint64) ([]byte, error) {
+	if off > f.size || n > f.size-off {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if f.ra == nil {
+		return f.image[off : off+n : off+n], nil
+	}
+	b := make([]byte, n)
+	if _, err := f.ra.ReadAt(b, int64(off)); err != nil {
+		return nil, f.Errorf("reading %d bytes at %#x: %v", n, off, err)
+	}
+	return b, nil
+}
+
+// ReadAt reads from the ELF image.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || uint64(off) > f.size {
+		return 0, io.EOF
+	}
+	n := min(uint64(len(p)), f.size-uint64(off))
+	b, err := f.bytesAt(uint64(off), n)
+	if err != nil {
+		return 0, err
+	}
+	copy(p, b)
+	if n < uint64(len(p)) {
+		return int(n), io.EOF
+	}
+	return int(n), nil
 }
 
 // prefix makes err start with the file name (os errors already do).
@@ -167,7 +212,8 @@ func (f *File) Close() error {
 	return nil
 }
 
-// Image returns the whole ELF image (mapped or decompressed).
+// Image returns the whole ELF image (mapped or decompressed), nil for a
+// file read piece by piece (NewReaderFile).
 func (f *File) Image() []byte { return f.image }
 
 // SectionData returns the contents of section i, checked against the image.
@@ -179,10 +225,20 @@ func (f *File) SectionData(i int) ([]byte, error) {
 	if s.Type == elf.SHT_NOBITS {
 		return nil, nil
 	}
-	if s.Offset > uint64(len(f.image)) || s.Size > uint64(len(f.image))-s.Offset {
+	if s.Offset > f.size || s.Size > f.size-s.Offset {
 		return nil, f.SectionErrorf(i, -1, "extends past end of file")
 	}
-	return f.image[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
+	if b, ok := f.cache[i]; ok {
+		return b, nil
+	}
+	b, err := f.bytesAt(s.Offset, s.Size)
+	if err != nil {
+		return nil, err
+	}
+	if f.cache != nil {
+		f.cache[i] = b
+	}
+	return b, nil
 }
 
 func (f *File) u16(b []byte) uint16 {
@@ -215,7 +271,10 @@ func (f *File) word(b []byte) uint64 {
 }
 
 func (f *File) parse() error {
-	b := f.image
+	b, err := f.bytesAt(0, min(f.size, 64))
+	if err != nil {
+		return err
+	}
 	if len(b) < 16 || string(b[:4]) != elf.ELFMAG {
 		if len(b) >= 4 && string(b[:4]) == elf.ELFMAG {
 			return f.Errorf("truncated ELF header (%d bytes)", len(b))
@@ -274,14 +333,18 @@ func (f *File) parse() error {
 	if shentsize != want {
 		return f.Errorf("section header size %d, want %d", shentsize, want)
 	}
-	if shoff > uint64(len(b)) || uint64(len(b))-shoff < uint64(want) {
+	if shoff > f.size || f.size-shoff < uint64(want) {
 		return f.Errorf("section header table at offset %#x extends past end of file", shoff)
 	}
 	// Section 0 holds the real count and string table index when they do
 	// not fit the header (SHN_XINDEX objects).
 	n := uint64(shnum)
 	f.shstrndx = uint32(shstrndx)
-	s0 := f.readShdr(b[shoff:])
+	sh0, err := f.bytesAt(shoff, uint64(want))
+	if err != nil {
+		return err
+	}
+	s0 := f.readShdr(sh0)
 	if n == 0 {
 		n = s0.Size
 	}
@@ -291,12 +354,16 @@ func (f *File) parse() error {
 	if n == 0 {
 		return f.Errorf("no section headers")
 	}
-	if n > (uint64(len(b))-shoff)/uint64(want) {
+	if n > (f.size-shoff)/uint64(want) {
 		return f.Errorf("section header table (%d entries at offset %#x) extends past end of file", n, shoff)
+	}
+	sht, err := f.bytesAt(shoff, n*uint64(want))
+	if err != nil {
+		return err
 	}
 	f.Sections = make([]Section, n)
 	for i := range f.Sections {
-		f.Sections[i] = f.readShdr(b[shoff+uint64(i)*uint64(want):])
+		f.Sections[i] = f.readShdr(sht[uint64(i)*uint64(want):])
 	}
 	// Names.
 	if f.shstrndx != 0 {

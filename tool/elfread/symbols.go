@@ -57,17 +57,8 @@ func (f *File) symtabView() (symtabView, error) {
 }
 
 // Symbols returns .symtab entries 1..n-1 in table order (symbol table index
-// i is element i-1). The slice is read once and shared: callers must not
-// modify it.
+// i is element i-1), decoded anew on each call.
 func (f *File) Symbols() ([]Symbol, error) {
-	if !f.symsDone {
-		f.syms, f.symsErr = f.readSymbols()
-		f.symsDone = true
-	}
-	return f.syms, f.symsErr
-}
-
-func (f *File) readSymbols() ([]Symbol, error) {
 	v, err := f.symtabView()
 	if err != nil {
 		return nil, err
@@ -130,4 +121,26 @@ func (f *File) readSym(v *symtabView, i int, s *Symbol) error {
 		s.Name = cstring(v.strs[name:])
 	}
 	return nil
+}
+
+// Lookup returns the first symbol named name, decoding no other.
+func (f *File) Lookup(name string) (Symbol, bool, error) {
+	var s Symbol
+	v, err := f.symtabView()
+	if err != nil {
+		return s, false, err
+	}
+	for i := 1; i < v.n; i++ {
+		e := v.data[i*v.entsize:]
+		off := uint64(f.u32(e))
+		if off >= uint64(len(v.strs)) || uint64(len(v.strs))-off <= uint64(len(name)) ||
+			v.strs[off+uint64(len(name))] != 0 || string(v.strs[off:off+uint64(len(name))]) != name {
+			continue
+		}
+		if err := f.readSym(&v, i, &s); err != nil {
+			return s, false, err
+		}
+		return s, true, nil
+	}
+	return s, false, nil
 }

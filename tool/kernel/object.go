@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"debug/elf"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -25,6 +26,7 @@ func newObject(f *elfread.File, name string, module, copyNames bool) (*alias.Obj
 		obj.Sections[i] = strings.Clone(s.Name)
 	}
 	obj.Symbols = make([]alias.Symbol, 0, len(syms))
+	files := fileTable{}
 	for i := range syms {
 		s := &syms[i]
 		if !f.Listed(s) {
@@ -34,10 +36,13 @@ func newObject(f *elfread.File, name string, module, copyNames bool) (*alias.Obj
 		if module && elfread.Undefined(letter) {
 			continue
 		}
-		obj.Symbols = append(obj.Symbols, symbolOf(listing.Line{Value: f.Value(s), Type: letter, Name: s.Name}, s))
+		obj.Symbols = append(obj.Symbols, symbolOf(listing.Line{Value: f.Value(s), Type: letter, Name: s.Name}, s, files))
 	}
+	obj.Files = files.names()
 	if copyNames {
-		copyStrings(obj.Symbols)
+		// The Object outlives the file: no spare capacity, names copied.
+		obj.Symbols = slices.Clone(obj.Symbols)
+		copyStrings(obj)
 	}
 	if !module {
 		alias.SortSymbols(obj.Symbols) // the order of the listing written
@@ -45,11 +50,14 @@ func newObject(f *elfread.File, name string, module, copyNames bool) (*alias.Obj
 	return obj, nil
 }
 
-// copyStrings moves the names and file names of syms into one new block.
-func copyStrings(syms []alias.Symbol) {
+// copyStrings moves the symbol and file names of obj into one new block.
+func copyStrings(obj *alias.Object) {
 	n := 0
-	for i := range syms {
-		n += len(syms[i].Name) + len(syms[i].File)
+	for i := range obj.Symbols {
+		n += len(obj.Symbols[i].Name)
+	}
+	for _, f := range obj.Files {
+		n += len(f)
 	}
 	block := make([]byte, 0, n)
 	put := func(s string) string {
@@ -60,22 +68,43 @@ func copyStrings(syms []alias.Symbol) {
 		}
 		return unsafe.String(&block[start], len(s))
 	}
-	file, fileCopy := "", ""
-	for i := range syms {
-		s := &syms[i]
-		s.Name = put(s.Name)
-		if s.File != file {
-			file, fileCopy = s.File, put(s.File)
-		}
-		s.File = fileCopy
+	for i := range obj.Symbols {
+		obj.Symbols[i].Name = put(obj.Symbols[i].Name)
+	}
+	for i := range obj.Files {
+		obj.Files[i] = put(obj.Files[i])
 	}
 }
 
+// fileTable numbers STT_FILE names, 0 being none.
+type fileTable map[string]uint32
+
+func (t fileTable) index(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	i, ok := t[name]
+	if !ok {
+		i = uint32(len(t) + 1)
+		t[name] = i
+	}
+	return i
+}
+
+// names are the names in index order, "" first.
+func (t fileTable) names() []string {
+	out := make([]string, len(t)+1)
+	for name, i := range t {
+		out[i] = name
+	}
+	return out
+}
+
 // symbolOf is listing line l with what ELF symbol s adds to it.
-func symbolOf(l listing.Line, s *elfread.Symbol) alias.Symbol {
+func symbolOf(l listing.Line, s *elfread.Symbol, files fileTable) alias.Symbol {
 	sym := alias.Symbol{Line: l, Section: s.Section, StValue: s.Value, Size: s.Size, Bind: s.Bind, Type: s.Type, Other: s.Other}
 	if s.Bind == elf.STB_LOCAL {
-		sym.File = s.File // STT_FILE tells only locals' unit
+		sym.File = files.index(s.File) // STT_FILE tells only locals' unit
 	}
 	return sym
 }
@@ -110,14 +139,16 @@ func listingObject(lines []listing.Line, width int, f *elfread.File) (*alias.Obj
 		}
 	}
 	obj.Symbols = make([]alias.Symbol, len(lines))
+	files := fileTable{}
 	for i, l := range lines {
 		if s := byKey[key{l.Name, l.Value}]; s != nil {
-			obj.Symbols[i] = symbolOf(l, s)
+			obj.Symbols[i] = symbolOf(l, s, files)
 			continue
 		}
 		obj.Symbols[i] = alias.Symbol{Line: l, StValue: l.Value}
 		obj.Symbols[i].Bind, obj.Symbols[i].Type = guessBindType(l.Type)
 	}
+	obj.Files = files.names()
 	return obj, nil
 }
 

@@ -80,7 +80,7 @@ func (c *Rewrite) rewrite(module, planPath string) ([]byte, error) {
 		// Nothing to add: the module as it is, signature included.
 		return append([]byte(nil), mf.whole...), nil
 	}
-	if mf.sig != nil && !c.DropSignature {
+	if mf.signed && !c.DropSignature {
 		return nil, fmt.Errorf("%s: %v (or pass --drop-signature to drop the signature)", module, ErrSigned)
 	}
 	syms, err := p.ELFSymbols()

@@ -96,7 +96,7 @@ func (c *Scan) readModules(opts alias.Options) ([]*alias.Object, error) {
 
 // moduleObject reads one module into an Object that no longer needs the file.
 func moduleObject(path, srctree string, opts alias.Options) (*alias.Object, error) {
-	mf, err := readModule(path)
+	mf, err := openModule(path)
 	if err != nil {
 		return nil, err
 	}
@@ -118,50 +118,97 @@ func moduleObject(path, srctree string, opts alias.Options) (*alias.Object, erro
 	return obj, nil
 }
 
+// write writes every output asked for: the plans on one goroutine, the
+// listing and the maps on another, each into a temporary file or directory;
+// only when all are complete are they renamed into place.
 func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rules) error {
+	type output struct {
+		path string
+		fill func(io.Writer) error
+	}
+	var outs []output
 	if c.Syms != "" {
 		vm := res.Objects[0]
 		var keep func(*listing.Line) bool
 		if c.SymsMksysmap {
 			keep = rules.Keep
 		}
-		lines := res.Listing(vm, keep)
-		if err := atomicfile.Write(c.Syms, func(w io.Writer) error { return listing.Write(w, lines, vm.Width) }); err != nil {
-			return err
-		}
+		outs = append(outs, output{c.Syms, func(w io.Writer) error { return listing.Write(w, res.Listing(vm, keep), vm.Width) }})
 	}
 	if c.MapTSV != "" {
-		if err := atomicfile.Write(c.MapTSV, res.WriteMapTSV); err != nil {
-			return err
-		}
+		outs = append(outs, output{c.MapTSV, res.WriteMapTSV})
 	}
 	if c.MapJSON != "" {
-		if err := atomicfile.Write(c.MapJSON, res.WriteMapJSON); err != nil {
+		outs = append(outs, output{c.MapJSON, res.WriteMapJSON})
+	}
+	files := make([]*atomicfile.File, len(outs))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Abort()
+			}
+		}
+	}()
+	var dir *atomicfile.Dir
+	err := parallel.ForEach(2, 2, false, func(job int) error {
+		if job == 1 {
+			var err error
+			dir, err = c.writePlans(res, mods)
 			return err
 		}
-	}
-	if c.PlanDir == "" {
+		for i, o := range outs {
+			f, err := atomicfile.Create(o.path)
+			if err != nil {
+				return err
+			}
+			files[i] = f
+			if err := o.fill(f); err != nil {
+				return err
+			}
+		}
 		return nil
+	})
+	if dir != nil {
+		defer dir.Abort()
 	}
-	dir, err := atomicfile.CreateDir(c.PlanDir)
 	if err != nil {
 		return err
 	}
-	defer dir.Abort()
+	for i, f := range files {
+		files[i] = nil
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	if dir != nil {
+		return dir.Commit()
+	}
+	return nil
+}
+
+// writePlans writes one plan per module into a new directory, to be
+// committed (nil if no plans are asked for).
+func (c *Scan) writePlans(res *alias.Result, mods []*alias.Object) (*atomicfile.Dir, error) {
+	if c.PlanDir == "" {
+		return nil, nil
+	}
+	dir, err := atomicfile.CreateDir(c.PlanDir)
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range mods {
 		dir.Add(plan.FileName(m.Name))
 	}
 	// One writer: files created in one directory from two threads contend
 	// for its lock, and cost more than they save.
-	err = parallel.ForEach(len(mods), 1, true, func(i int) error {
-		p, err := res.Plan(mods[i])
-		if err != nil {
-			return err
+	for _, m := range mods {
+		p, err := res.Plan(m)
+		if err == nil {
+			err = dir.WriteFile(plan.FileName(m.Name), p.Marshal())
 		}
-		return dir.WriteFile(plan.FileName(mods[i].Name), p.Marshal())
-	})
-	if err != nil {
-		return err
+		if err != nil {
+			return dir, err
+		}
 	}
-	return dir.Commit()
+	return dir, nil
 }

@@ -2,6 +2,7 @@ package listing
 
 import (
 	"bytes"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -139,6 +140,25 @@ func TestMksysmap(t *testing.T) {
 	for _, in := range []string{"6.3", "six", "6.1.2", ""} {
 		if _, err := ParseRules(in); err == nil {
 			t.Errorf("ParseRules(%q): no error", in)
+		}
+	}
+}
+
+// The shortcut for plain names gives what the patterns give, for names
+// made of the characters the patterns use.
+func TestMksysmapPlain(t *testing.T) {
+	parts := []string{"", "a", "L", "0", "_", "__", ".", " ", "$", "x", "Thunk", "_from_arm", "_veneer", "__crc_", "L0", "pi_", "_SDA_BASE_", ".long_branch."}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 200000; i++ {
+		var b strings.Builder
+		for n := r.Intn(5); n >= 0; n-- {
+			b.WriteString(parts[r.Intn(len(parts))])
+		}
+		l := Line{Value: 0x1000, Type: "tTdDaNUwbr"[r.Intn(10)], Name: b.String()}
+		for _, rules := range []Rules{Mksysmap61, Mksysmap64} {
+			if got, want := rules.Keep(&l), rules.keep(&l); got != want {
+				t.Fatalf("%v.Keep(%c %q) = %v, the patterns say %v", rules, l.Type, l.Name, got, want)
+			}
 		}
 	}
 }

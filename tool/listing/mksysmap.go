@@ -3,6 +3,7 @@ package listing
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // The kernel's scripts/mksysmap turns "nm -n vmlinux" into System.map and
@@ -71,6 +72,26 @@ func ParseRules(s string) (Rules, error) {
 
 // Keep reports whether the line survives this version of mksysmap.
 func (r Rules) Keep(l *Line) bool {
+	if plain(l.Name) {
+		// No name pattern can match: only the type decides.
+		return l.Type != 'a' && l.Type != 'N' && l.Type != 'U' && l.Type != 'w'
+	}
+	return r.keep(l)
+}
+
+// plain reports whether no pattern of either version can match name: every
+// pattern needs a blank in the name, a '.', a name that starts with '$',
+// '_' or 'L', or one of three suffixes. Nearly every kernel symbol is
+// plain; TestMksysmapPlain checks this against the patterns themselves.
+func plain(name string) bool {
+	if name == "" || name[0] == '$' || name[0] == '_' || name[0] == 'L' || strings.ContainsAny(name, " .") {
+		return false
+	}
+	return !strings.HasSuffix(name, "_from_arm") && !strings.HasSuffix(name, "_from_thumb") && !strings.HasSuffix(name, "_veneer")
+}
+
+// keep applies the patterns to the line.
+func (r Rules) keep(l *Line) bool {
 	if r == Mksysmap61 {
 		return keptBy61(l)
 	}

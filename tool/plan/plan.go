@@ -114,14 +114,18 @@ func FileName(module string) string { return module + ".plan.json" }
 // a rebuild with the same layout), and no module is hashed whole.
 func Identity(f *elfread.File) (string, error) {
 	h := sha256.New()
-	img := f.Image()
 	hdr := 52
 	if f.Class == elf.ELFCLASS64 {
 		hdr = 64
 	}
-	h.Write(img[:hdr])
-	sht := f.SectionHeaderSize() * uint64(len(f.Sections))
-	h.Write(img[f.Shoff : f.Shoff+sht])
+	head := make([]byte, uint64(hdr)+f.SectionHeaderSize()*uint64(len(f.Sections)))
+	if _, err := f.ReadAt(head[:hdr], 0); err != nil {
+		return "", err
+	}
+	if _, err := f.ReadAt(head[hdr:], int64(f.Shoff)); err != nil {
+		return "", err
+	}
+	h.Write(head)
 	if st := f.Symtab(); st != 0 {
 		for i, s := range f.Sections {
 			if i == st || uint32(i) == f.Sections[st].Link || (s.Type == elf.SHT_SYMTAB_SHNDX && s.Link == uint32(st)) {

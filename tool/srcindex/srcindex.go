@@ -258,6 +258,7 @@ func (x *Index) relocate(secs map[string]*section, idx map[string]int) error {
 		byIdx[i] = n
 	}
 	copied := map[string]bool{}
+	var syms []elfread.Symbol
 	for i, rs := range f.Sections {
 		if rs.Type != elf.SHT_REL && rs.Type != elf.SHT_RELA {
 			continue
@@ -269,9 +270,11 @@ func (x *Index) relocate(secs map[string]*section, idx map[string]int) error {
 		if int(rs.Link) != f.Symtab() || rs.Link == 0 {
 			return f.SectionErrorf(i, -1, "relocations refer to section %d, not the symbol table", rs.Link)
 		}
-		syms, err := f.Symbols()
-		if err != nil {
-			return err
+		if syms == nil {
+			var err error
+			if syms, err = f.Symbols(); err != nil {
+				return err
+			}
 		}
 		r, err := f.Relocs(i)
 		if err != nil {

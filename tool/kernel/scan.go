@@ -32,16 +32,71 @@ type Scan struct {
 	MapTSV  string // the alias map as TSV; "" for none
 	MapJSON string // the alias map as JSON; "" for none
 	PlanDir string // one plan per module; "" for none
+	// RewriteDir gets every module with its aliases added, in this run
+	// (what "kas_alias rewrite --plan-dir --out-dir" makes of the plans);
+	// "" for none. Rewrite says how.
+	RewriteDir string
+	Rewrite    Rewrite
 }
 
-// Run scans and writes every output asked for, each atomically; on an
-// error, none is written.
-func (c *Scan) Run() (*alias.Result, error) {
+// Summary is what a scan found.
+type Summary struct {
+	Scheme     alias.Scheme
+	Objects    int // vmlinux and modules
+	Duplicates int // names at more than one place
+	Aliases    int
+	Unlocated  int // symbols left without alias: no location known
+}
+
+// Run scans and writes every output asked for; on an error, none is
+// written (each goes to a temporary file or directory, all renamed into
+// place at the end).
+func (c *Scan) Run() (Summary, error) {
+	res, mods, rules, done, err := c.choose()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Scheme: res.Scheme, Objects: len(res.Objects), Duplicates: res.Duplicates, Aliases: len(res.Aliases), Unlocated: res.Unlocated}
+	var plans []*plan.Plan
+	if c.PlanDir != "" || c.RewriteDir != "" {
+		plans = make([]*plan.Plan, len(mods))
+		for i, m := range mods {
+			if plans[i], err = res.Plan(m); err != nil {
+				done()
+				return sum, err
+			}
+		}
+	}
+	staged, err := c.stage(res, mods, plans, rules)
+	// The symbols are not needed any more: their memory goes to the rewrite.
+	res, mods = nil, nil
+	done()
+	defer staged.abort()
+	if err != nil {
+		return sum, err
+	}
+	if c.RewriteDir != "" {
+		// The plans are this run's own: no identity to check.
+		dir, err := c.Rewrite.intoDir(c.RewriteDir, c.Modules, func(i int, _ string) (*plan.Plan, bool, error) {
+			return plans[i], false, nil
+		})
+		if err != nil {
+			return sum, err
+		}
+		staged.dirs = append(staged.dirs, dir)
+	}
+	return sum, staged.commit()
+}
+
+// choose reads vmlinux and the modules and chooses the aliases; done
+// releases vmlinux.
+func (c *Scan) choose() (_ *alias.Result, _ []*alias.Object, _ listing.Rules, done func(), err error) {
+	done = func() {}
 	if c.Vmlinux == "" && len(c.Modules) == 0 {
-		return nil, errors.New("nothing to scan: give --vmlinux and/or modules")
+		return nil, nil, 0, done, errors.New("nothing to scan: give --vmlinux and/or modules")
 	}
 	if c.Syms != "" && c.Vmlinux == "" {
-		return nil, errors.New("--syms needs --vmlinux")
+		return nil, nil, 0, done, errors.New("--syms needs --vmlinux")
 	}
 	opts := alias.Options{Scheme: c.Scheme, Data: c.Data}
 
@@ -57,32 +112,34 @@ func (c *Scan) Run() (*alias.Result, error) {
 	}()
 	mods, err := c.readModules(opts)
 	<-vmDone
-	if vm != nil {
-		defer vm.close()
-	}
-	if vmErr != nil {
-		return nil, vmErr
-	}
-	if err != nil {
-		return nil, err
-	}
-	var kernelImage *elfread.File
 	var objs []*alias.Object
+	var kernelImage *elfread.File
 	if vm != nil {
+		done = vm.close
 		kernelImage = vm.elf
 		objs = append(objs, vm.obj)
 	}
+	defer func() {
+		if err != nil {
+			done()
+		}
+	}()
+	if vmErr != nil {
+		return nil, nil, 0, done, vmErr
+	}
+	if err != nil {
+		return nil, nil, 0, done, err
+	}
 	if opts.Mksysmap, err = c.Mksysmap.rules(kernelImage); err != nil {
-		return nil, err
+		return nil, nil, 0, done, err
 	}
 	objs = append(objs, mods...)
 	res, err := alias.Choose(objs, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, done, err
 	}
-	return res, c.write(res, mods, opts.Mksysmap)
+	return res, mods, opts.Mksysmap, done, nil
 }
-
 // readModules reads every module on all cores, each into a compact Object,
 // and closes it.
 func (c *Scan) readModules(opts alias.Options) ([]*alias.Object, error) {
@@ -118,10 +175,47 @@ func moduleObject(path, srctree string, opts alias.Options) (*alias.Object, erro
 	return obj, nil
 }
 
-// write writes every output asked for: the plans on one goroutine, the
-// listing and the maps on another, each into a temporary file or directory;
-// only when all are complete are they renamed into place.
-func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rules) error {
+// staged are outputs written to temporary files and directories.
+type staged struct {
+	files []*atomicfile.File
+	dirs  []*atomicfile.Dir
+}
+
+// commit renames them into place.
+func (st *staged) commit() error {
+	for i, f := range st.files {
+		st.files[i] = nil
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	for i, d := range st.dirs {
+		st.dirs[i] = nil
+		if err := d.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort removes what is left; a no-op after commit.
+func (st *staged) abort() {
+	for _, f := range st.files {
+		if f != nil {
+			f.Abort()
+		}
+	}
+	for _, d := range st.dirs {
+		if d != nil {
+			d.Abort()
+		}
+	}
+}
+
+// stage writes the listing, the maps and the plans asked for into
+// temporary files and a directory: the plans on one goroutine, the rest on
+// another.
+func (c *Scan) stage(res *alias.Result, mods []*alias.Object, plans []*plan.Plan, rules listing.Rules) (*staged, error) {
 	type output struct {
 		path string
 		fill func(io.Writer) error
@@ -141,19 +235,12 @@ func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rule
 	if c.MapJSON != "" {
 		outs = append(outs, output{c.MapJSON, res.WriteMapJSON})
 	}
-	files := make([]*atomicfile.File, len(outs))
-	defer func() {
-		for _, f := range files {
-			if f != nil {
-				f.Abort()
-			}
-		}
-	}()
+	st := &staged{files: make([]*atomicfile.File, len(outs))}
 	var dir *atomicfile.Dir
 	err := parallel.ForEach(2, 2, false, func(job int) error {
 		if job == 1 {
 			var err error
-			dir, err = c.writePlans(res, mods)
+			dir, err = c.writePlans(mods, plans)
 			return err
 		}
 		for i, o := range outs {
@@ -161,7 +248,7 @@ func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rule
 			if err != nil {
 				return err
 			}
-			files[i] = f
+			st.files[i] = f
 			if err := o.fill(f); err != nil {
 				return err
 			}
@@ -169,26 +256,14 @@ func (c *Scan) write(res *alias.Result, mods []*alias.Object, rules listing.Rule
 		return nil
 	})
 	if dir != nil {
-		defer dir.Abort()
+		st.dirs = append(st.dirs, dir)
 	}
-	if err != nil {
-		return err
-	}
-	for i, f := range files {
-		files[i] = nil
-		if err := f.Commit(); err != nil {
-			return err
-		}
-	}
-	if dir != nil {
-		return dir.Commit()
-	}
-	return nil
+	return st, err
 }
 
 // writePlans writes one plan per module into a new directory, to be
 // committed (nil if no plans are asked for).
-func (c *Scan) writePlans(res *alias.Result, mods []*alias.Object) (*atomicfile.Dir, error) {
+func (c *Scan) writePlans(mods []*alias.Object, plans []*plan.Plan) (*atomicfile.Dir, error) {
 	if c.PlanDir == "" {
 		return nil, nil
 	}
@@ -201,12 +276,8 @@ func (c *Scan) writePlans(res *alias.Result, mods []*alias.Object) (*atomicfile.
 	}
 	// One writer: files created in one directory from two threads contend
 	// for its lock, and cost more than they save.
-	for _, m := range mods {
-		p, err := res.Plan(m)
-		if err == nil {
-			err = dir.WriteFile(plan.FileName(m.Name), p.Marshal())
-		}
-		if err != nil {
+	for i, m := range mods {
+		if err := dir.WriteFile(plan.FileName(m.Name), plans[i].Marshal()); err != nil {
 			return dir, err
 		}
 	}

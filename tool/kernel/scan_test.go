@@ -107,7 +107,7 @@ func buildFixture(t *testing.T, tg ccfixture.Target, debug bool, f fixture) {
 
 // scan runs what `kas_alias scan` runs, with every output, into a temporary
 // directory, and returns the result and the outputs in one text.
-func scan(t *testing.T, f fixture, scheme alias.Scheme, data bool) (*alias.Result, []byte) {
+func scan(t *testing.T, f fixture, scheme alias.Scheme, data bool) (Summary, []byte) {
 	t.Helper()
 	out := t.TempDir()
 	c := Scan{
@@ -120,7 +120,7 @@ func scan(t *testing.T, f fixture, scheme alias.Scheme, data bool) (*alias.Resul
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "== scheme %s: %d duplicated names, %d aliases, %d without location\n",
-		res.Scheme, res.Duplicates, len(res.Aliases), res.Unlocated)
+		res.Scheme, res.Duplicates, res.Aliases, res.Unlocated)
 	b.WriteString("== vmlinux listing\n")
 	b.Write(readFile(t, c.Syms))
 	b.WriteString("== map.tsv\n")

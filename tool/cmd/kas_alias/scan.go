@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
 	"github.com/kas-alias/rules_kas_alias/tool/kernel"
@@ -13,7 +14,8 @@ that occur at more than one address across all of them, and writes:
   --syms      the vmlinux listing (as nm -n prints it) with an alias line
               after each aliased symbol;
   --map-tsv, --map-json  the alias map (docs/alias-map.md);
-  --plan-dir  one plan per module, MODULE.plan.json, for "kas_alias rewrite".
+  --plan-dir  one plan per module, MODULE.plan.json, for "kas_alias rewrite";
+  --rewrite-dir  every module with its aliases added, in this same run.
 Modules come as arguments (files, or directories whose module files are
 read in path order; or @PARAMFILE, one a line), or from --modules-order
 (its .ko names also found compressed, as depmod finds them). Naming schemes:
@@ -42,6 +44,9 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.MapTSV, "map-tsv", "", "write the alias map as TSV to `FILE`")
 	fs.StringVar(&c.MapJSON, "map-json", "", "write the alias map as JSON to `FILE`")
 	fs.StringVar(&c.PlanDir, "plan-dir", "", "write one plan per module into `DIR`")
+	fs.StringVar(&c.RewriteDir, "rewrite-dir", "", "write every module with its aliases added into `DIR`, in this run (as rewrite --out-dir would)")
+	fs.BoolVar(&c.Rewrite.DropSignature, "drop-signature", false, "--rewrite-dir: drop a module's appended signature instead of refusing the module")
+	fs.IntVar(&c.Rewrite.Jobs, "j", min(runtime.GOMAXPROCS(0), 4), "--rewrite-dir: modules rewritten in parallel")
 	fs.BoolVar(&verbose, "v", false, "print a summary to stderr")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,13 +59,13 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	c.SymsMksysmap, c.Mksysmap = sysmap.set, sysmap.version
-	res, err := c.Run()
+	sum, err := c.Run()
 	if err != nil {
 		return err
 	}
 	if verbose {
 		fmt.Fprintf(stderr, "kas_alias scan: %d objects, %d duplicated names, %d aliases (%s), %d without a location\n",
-			len(res.Objects), res.Duplicates, len(res.Aliases), res.Scheme, res.Unlocated)
+			sum.Objects, sum.Duplicates, sum.Aliases, sum.Scheme, sum.Unlocated)
 	}
 	return nil
 }

@@ -219,3 +219,45 @@ func TestFilterThumb(t *testing.T) {
 		}
 	}
 }
+
+// scan --rewrite-dir writes what scan --plan-dir and then rewrite write:
+// the same bytes, for a module with aliases, a compressed one and one with
+// nothing to add (kept as it is, signature and all).
+func TestScanRewriteDir(t *testing.T) {
+	f := buildScanFixture(t)
+	xz := filepath.Join(f.dir, "x-2.ko.xz")
+	if err := os.WriteFile(xz, ccfixture.Run(t, f.dir, "xz", "-c", f.module), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ccfixture.WriteFiles(t, f.dir, map[string]string{"u.c": "int unique_name(int x) { return x; }\n"})
+	ccfixture.Host.Compile(t, f.dir, "-O2", "-c", "-o", "u.ko", "u.c")
+	unsigned := filepath.Join(f.dir, "u.ko")
+	signed := append([]byte(readFile(t, unsigned)), append(append([]byte("sig!!"), 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 5), []byte(signatureMagic)...)...)
+	if err := os.WriteFile(unsigned, signed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mods := []string{f.module, xz, unsigned}
+	one, two := filepath.Join(f.dir, "one"), filepath.Join(f.dir, "two")
+	if _, stderr, code := runMain(append([]string{"scan", "--vmlinux", f.vmlinux, "--rewrite-dir", one}, mods...)...); code != 0 {
+		t.Fatalf("scan --rewrite-dir: %s", stderr)
+	}
+	plans := filepath.Join(f.dir, "plans")
+	if _, stderr, code := runMain(append([]string{"scan", "--vmlinux", f.vmlinux, "--plan-dir", plans}, mods...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, stderr, code := runMain(append([]string{"rewrite", "--plan-dir", plans, "--out-dir", two}, mods...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, name := range []string{"m-1.ko", "x-2.ko", "u.ko"} {
+		a, b := readFile(t, filepath.Join(one, name)), readFile(t, filepath.Join(two, name))
+		if a != b || len(a) == 0 {
+			t.Errorf("%s: scan --rewrite-dir wrote %d bytes, scan then rewrite %d", name, len(a), len(b))
+		}
+	}
+	if got := readFile(t, filepath.Join(one, "u.ko")); got != string(signed) {
+		t.Error("u.ko has nothing to add: it should be the input, signature and all")
+	}
+	if !strings.Contains(string(ccfixture.Run(t, f.dir, "nm", filepath.Join(one, "x-2.ko"))), " t show@m_1.c__") {
+		t.Error("x-2.ko lacks its alias")
+	}
+}

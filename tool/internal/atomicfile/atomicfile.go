@@ -117,6 +117,21 @@ func WriteFile(path string, data []byte) error {
 	})
 }
 
+// CopyFile writes the bytes of src, from its start, to path atomically;
+// the kernel copies them (copy_file_range), no user-space buffer.
+func CopyFile(path string, src *os.File) error {
+	return Write(path, func(w io.Writer) error { return copyInto(w.(*File).f, src) })
+}
+
+// copyInto copies all of src into dst.
+func copyInto(dst, src *os.File) error {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := dst.ReadFrom(src)
+	return err
+}
+
 // Write runs fill on a new atomic file and commits it if fill succeeds.
 func Write(path string, fill func(io.Writer) error) error {
 	a, err := Create(path)

@@ -38,6 +38,19 @@ func (d *Dir) WriteFile(name string, data []byte) error {
 	return os.WriteFile(filepath.Join(d.tmp, name), data, 0o644)
 }
 
+// CopyFile writes src's bytes as file name of the directory (mode 0644).
+func (d *Dir) CopyFile(name string, src *os.File) error {
+	f, err := os.OpenFile(filepath.Join(d.tmp, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	err = copyInto(f, src)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // Add records the names of the files written, for Commit's fallback.
 func (d *Dir) Add(names ...string) { d.names = append(d.names, names...) }
 

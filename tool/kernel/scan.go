@@ -140,6 +140,7 @@ func (c *Scan) choose() (_ *alias.Result, _ []*alias.Object, _ listing.Rules, do
 	}
 	return res, mods, opts.Mksysmap, done, nil
 }
+
 // readModules reads every module on all cores, each into a compact Object,
 // and closes it.
 func (c *Scan) readModules(opts alias.Options) ([]*alias.Object, error) {

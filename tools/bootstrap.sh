@@ -21,7 +21,7 @@ BUILDIFIER_VERSION=8.2.1
 
 APT_PACKAGES=(
   bazel-bootstrap bazel-skylib bazel-platforms patch git ca-certificates
-  binutils gcc libc6-dev llvm clang xz-utils zstd gzip
+  binutils gcc libc6-dev llvm clang clang-19 lld-19 xz-utils zstd gzip
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
   nginx-light

@@ -99,7 +99,7 @@ func Choose(objs []*Object, opts Options) (*Result, error) {
 			if !o.countable[si] || !selected(r.Scheme, opts.Data, o, s) {
 				continue
 			}
-			if e := idx.lookup(s.Name, o.hashes[si]); e.dup {
+			if e := idx.lookup(cName(s.Name), o.hashes[si]); e.dup {
 				cands[i] = append(cands[i], s)
 			}
 		}
@@ -154,11 +154,31 @@ func countable(rules listing.Rules, o *Object, s *Symbol) bool {
 }
 
 func moduleBoilerplate(name string) bool {
-	switch strings.TrimPrefix(name, "__pfx_") {
+	switch strings.TrimPrefix(strings.TrimPrefix(name, "__pfx_"), "__cfi_") {
 	case "__this_module", "init_module", "cleanup_module":
 		return true
 	}
 	return strings.HasPrefix(name, "__UNIQUE_ID_")
+}
+
+// cName is the name a symbol has in C. Clang's LTO renames a static
+// function it must make visible to other units NAME.llvm.<digits>; Linux
+// before 6.11 strips the suffix in kallsyms (scripts/kallsyms,
+// cleanup_symbol_name), so such a name duplicates the other NAMEs there,
+// and since 6.11 the suffix stays, so a user who knows NAME and its file
+// finds it by neither. Both ways, the duplicate is the C name's, and so is
+// the alias (s_show@kernel/kallsyms.c for s_show.llvm.8812).
+func cName(name string) string {
+	i := strings.LastIndex(name, ".llvm.")
+	if i <= 0 || i+len(".llvm.") == len(name) {
+		return name
+	}
+	for _, c := range name[i+len(".llvm."):] {
+		if c < '0' || c > '9' {
+			return name
+		}
+	}
+	return name[:i]
 }
 
 // compilerStatic matches names gcc gives function-local statics and switch
@@ -200,14 +220,14 @@ func (r *Result) name(o *Object, cands []*Symbol) error {
 		a := Alias{Object: o, Symbol: s}
 		switch r.Scheme {
 		case Counter:
-			a.Name = s.Name + "__" + strconv.Itoa(len(r.Aliases)+1)
+			a.Name = cName(s.Name) + "__" + strconv.Itoa(len(r.Aliases)+1)
 		case Srcline:
 			if locs == nil || locs[i].File == "" || locs[i].Line == 0 {
 				r.Unlocated++
 				continue
 			}
 			a.TU, a.File, a.Line = locs[i].TU, locs[i].File, locs[i].Line
-			a.Name = s.Name + "@" + sanitize(a.File+":"+strconv.Itoa(a.Line), false)
+			a.Name = cName(s.Name) + "@" + sanitize(a.File+":"+strconv.Itoa(a.Line), false)
 		case TU:
 			a.TU = translationUnit(o, s)
 			unit := a.TU
@@ -220,7 +240,7 @@ func (r *Result) name(o *Object, cands []*Symbol) error {
 				r.Unlocated++
 				continue
 			}
-			a.Name = s.Name + "@" + sanitize(unit, true)
+			a.Name = cName(s.Name) + "@" + sanitize(unit, true)
 		}
 		r.Aliases = append(r.Aliases, a)
 	}
@@ -263,7 +283,7 @@ func (r *Result) unique(idx *nameIndex) {
 	count := make(map[string]int, len(r.Aliases))
 	for i := range r.Aliases {
 		a := &r.Aliases[i]
-		a.Name = fit(a.Symbol.Name, a.Name, "")
+		a.Name = fit(cName(a.Symbol.Name), a.Name, "")
 		count[a.Name]++
 	}
 	kept := r.Aliases[:0]
@@ -275,7 +295,7 @@ func (r *Result) unique(idx *nameIndex) {
 		if count[a.Name] > 1 || taken(a.Name) {
 			base := a.Name
 			for n := 1; ; n++ {
-				cand := fit(a.Symbol.Name, base, "__"+strconv.Itoa(n))
+				cand := fit(cName(a.Symbol.Name), base, "__"+strconv.Itoa(n))
 				if !taken(cand) && count[cand] == 0 {
 					a.Name = cand
 					break
@@ -395,7 +415,7 @@ func (b *probeBases) unique(name string, h uint64) bool {
 
 // of returns the base for s, nil if none.
 func (b *probeBases) of(s *Symbol) *Symbol {
-	if b.unique(s.Name, hashName(s.Name)) {
+	if b.unique(s.Name, hashName(cName(s.Name))) {
 		return s
 	}
 	// The last entry at or before (section, value).

@@ -56,7 +56,8 @@ type nameIndex struct {
 
 func shardOf(h uint64) int { return int(h >> (64 - shardBits)) }
 
-func (x *nameIndex) name(r symRef) string { return x.objs[r.obj].Symbols[r.sym].Name }
+// name is the C name of the symbol r refers to: what the index counts.
+func (x *nameIndex) name(r symRef) string { return cName(x.objs[r.obj].Symbols[r.sym].Name) }
 
 // place is where a symbol is, for telling duplicates: its address in
 // vmlinux, its section and offset in a module (all sections start at 0).
@@ -91,7 +92,7 @@ func buildIndex(objs []*Object) *nameIndex {
 					t.byHash[h] = uint32(len(t.entries))
 					t.entries = append(t.entries, nameEntry{ref: ref})
 					e = &t.entries[len(t.entries)-1]
-				} else if e = &t.entries[i]; x.name(e.ref) != o.Symbols[si].Name {
+				} else if e = &t.entries[i]; x.name(e.ref) != cName(o.Symbols[si].Name) {
 					e = t.collision(x.name(ref), ref)
 				}
 				if o.countable[si] {
@@ -167,7 +168,7 @@ func prepare(objs []*Object, rules listing.Rules) {
 		o.countable = make([]bool, len(o.Symbols))
 		for si := range o.Symbols {
 			s := &o.Symbols[si]
-			o.hashes[si] = hashName(s.Name)
+			o.hashes[si] = hashName(cName(s.Name))
 			o.countable[si] = countable(rules, o, s)
 		}
 		o.findText()

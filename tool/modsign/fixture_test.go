@@ -43,7 +43,7 @@ func tarball() string {
 
 // signFile returns the directory holding sign-file and default_x509.genkey,
 // failing the test (never skipping it) if they cannot be built.
-func signFile(t *testing.T) string {
+func signFile(t testing.TB) string {
 	t.Helper()
 	out := filepath.Join(fixDir, "kernel")
 	fixOnce.Do(func() {
@@ -65,7 +65,7 @@ func signFile(t *testing.T) string {
 // kernel's default_x509.genkey, bits replacing its default_bits; and
 // signing_key.x509, the certificate in DER as extract-cert writes it. It
 // returns the two paths.
-func kbuildKey(t *testing.T, name string, bits string, ecCurve string) (pem, x509 string) {
+func kbuildKey(t testing.TB, name string, bits string, ecCurve string) (pem, x509 string) {
 	t.Helper()
 	kernel := signFile(t)
 	dir := filepath.Join(fixDir, name)

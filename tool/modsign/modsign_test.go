@@ -28,7 +28,7 @@ type module struct {
 
 // compileModules compiles module objects of a few shapes: 64-bit, with
 // DWARF (larger), big- and little-endian cross objects, 32-bit.
-func compileModules(t *testing.T) []module {
+func compileModules(t testing.TB) []module {
 	t.Helper()
 	dir := t.TempDir()
 	ccfixture.WriteFiles(t, dir, map[string]string{"m.c": moduleC})
@@ -49,7 +49,7 @@ func compileModules(t *testing.T) []module {
 	return mods
 }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -71,7 +71,7 @@ func runSignFile(t *testing.T, hash, key, cert, mod string, env ...string) []byt
 	return readFile(t, out)
 }
 
-func load(t *testing.T, key, cert, hash string, pin *string) *Signer {
+func load(t testing.TB, key, cert, hash string, pin *string) *Signer {
 	t.Helper()
 	s, err := Load(key, cert, hash, pin)
 	if err != nil {
@@ -80,7 +80,7 @@ func load(t *testing.T, key, cert, hash string, pin *string) *Signer {
 	return s
 }
 
-func sign(t *testing.T, s *Signer, mod []byte) []byte {
+func sign(t testing.TB, s *Signer, mod []byte) []byte {
 	t.Helper()
 	got, err := s.Sign(mod)
 	if err != nil {
@@ -90,7 +90,7 @@ func sign(t *testing.T, s *Signer, mod []byte) []byte {
 }
 
 // cmsOf returns the CMS of a signed module.
-func cmsOf(t *testing.T, signed []byte) []byte {
+func cmsOf(t testing.TB, signed []byte) []byte {
 	t.Helper()
 	_, sig, err := Split(signed)
 	if err != nil || sig == nil {
@@ -372,5 +372,18 @@ func TestVerifyRefuses(t *testing.T) {
 				t.Fatalf("Verify = %v\nwant %s", err, c.want)
 			}
 		})
+	}
+}
+
+// BenchmarkSign: the in-process cost of signing one module with kbuild's
+// default key (RSA 4096, sha256), the key loaded once; bench/sign.sh compares
+// whole processes with sign-file's.
+func BenchmarkSign(b *testing.B) {
+	m := compileModules(b)[1]
+	key, cert := kbuildKey(b, "rsa4096", "", "")
+	s := load(b, key, cert, "sha256", nil)
+	b.SetBytes(int64(len(m.data)))
+	for b.Loop() {
+		sign(b, s, m.data)
 	}
 }

@@ -25,7 +25,7 @@ APT_PACKAGES=(
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
   nginx-light
-  make flex bison bc libelf-dev libssl-dev cpio kmod qemu-system-x86 busybox-static
+  make flex bison bc libelf-dev libssl-dev openssl cpio kmod qemu-system-x86 busybox-static
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

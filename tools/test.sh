@@ -8,6 +8,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "bootstrap"
 ./tools/bootstrap.sh
+# Debian's linux-source tarballs: the kernel tests, and sign-file for the
+# module signing tests, are built from them.
+./tools/fetch-kernel-source.sh
 
 export PATH="$ROOT/.bazeldeps/go_sdk/bin:$PATH" GOTOOLCHAIN=local GOFLAGS=-mod=vendor
 GO_PKGS=./tool/...
@@ -38,7 +41,6 @@ step "consumer workspace: rules_kas_alias loaded as an external repository (exam
 (cd examples/consumer && bazel test //... && bazel shutdown)
 
 step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
-./tools/fetch-kernel-source.sh
 bazel test //examples/kernel:e2e
 
 step "integration: remote cache across checkouts, determinism, incremental rebuild (tests/integration/remote_cache.sh)"

@@ -13,6 +13,9 @@ def kas_alias(
         dwarf = None,
         mksysmap = "",
         drop_signature = False,
+        signing_key = None,
+        signing_cert = None,
+        sign_hash = "sha256",
         **kwargs):
     """Aliases vmlinux and modules in one call.
 
@@ -30,6 +33,9 @@ def kas_alias(
       dwarf: see kas_alias_symbols.
       mksysmap: see kas_alias_symbols.
       drop_signature: see kas_alias_modules.
+      signing_key: see kas_alias_modules.
+      signing_cert: see kas_alias_modules.
+      sign_hash: see kas_alias_modules.
       **kwargs: common attributes (visibility, tags, ...) for all three targets.
     """
     kas_alias_symbols(
@@ -47,6 +53,9 @@ def kas_alias(
         name = name + "_modules",
         symbols = name + "_symbols",
         drop_signature = drop_signature,
+        signing_key = signing_key,
+        signing_cert = signing_cert,
+        sign_hash = sign_hash,
         **kwargs
     )
     native.filegroup(

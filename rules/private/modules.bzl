@@ -9,7 +9,17 @@ def _rewrite_args(ctx):
     args.add("rewrite")
     if ctx.attr.drop_signature:
         args.add("--drop-signature")
+    if ctx.file.signing_key or ctx.file.signing_cert:
+        if not (ctx.file.signing_key and ctx.file.signing_cert):
+            fail("signing_key and signing_cert go together")
+        args.add("--sign-key", ctx.file.signing_key)
+        args.add("--sign-cert", ctx.file.signing_cert)
+        args.add("--sign-hash", ctx.attr.sign_hash)
     return args
+
+def _signing_inputs(ctx):
+    """The key and certificate, as inputs of every rewrite action."""
+    return [f for f in [ctx.file.signing_key, ctx.file.signing_cert] if f]
 
 def _rewrite_all(ctx, info):
     """With directories among the modules: one action rewrites them all."""
@@ -21,7 +31,7 @@ def _rewrite_all(ctx, info):
     ctx.actions.run(
         executable = kas_alias_tool(ctx),
         arguments = [args, module_args],
-        inputs = info.modules + info.trees + [info.plan_dir],
+        inputs = info.modules + info.trees + [info.plan_dir] + _signing_inputs(ctx),
         outputs = [out],
         mnemonic = "KasAliasModule",
         progress_message = "Adding alias symbols to the modules of %s" % ctx.attr.symbols.label,
@@ -52,7 +62,7 @@ def _kas_alias_modules_impl(ctx):
         ctx.actions.run(
             executable = kas_alias_tool(ctx),
             arguments = [args],
-            inputs = [m, plan],
+            inputs = [m, plan] + _signing_inputs(ctx),
             outputs = [out],
             mnemonic = "KasAliasModule",
             progress_message = "Adding alias symbols to %s" % m.short_path,
@@ -75,7 +85,11 @@ kas_alias_modules = rule(
 name (`"foo.ko"`). When the scan read directories (tree artifacts), one action
 rewrites every module into the directory `<name>` instead.
 
-A signed module is refused unless `drop_signature` is set: sign after aliasing.""",
+With `signing_key` and `signing_cert`, every rewritten module is signed in its
+own action, byte for byte as the kernel's `scripts/sign-file` signs it (an old
+signature is replaced). Without them, a signed module is refused unless
+`drop_signature` is set. The key is an input of every `KasAliasModule` action:
+see docs/caching.md before using a remote cache or remote execution.""",
     attrs = {
         "symbols": attr.label(
             doc = "The `kas_alias_symbols` target whose plans to apply.",
@@ -83,7 +97,20 @@ A signed module is refused unless `drop_signature` is set: sign after aliasing."
             providers = [KasAliasSymbolsInfo],
         ),
         "drop_signature": attr.bool(
-            doc = "Drop an appended module signature (it would no longer match). Default: refuse signed modules.",
+            doc = "Without signing: drop an appended module signature (it would no longer match). Default: refuse signed modules.",
+        ),
+        "signing_key": attr.label(
+            doc = "PEM private key to sign every rewritten module with (a kernel build's `certs/signing_key.pem`; RSA or ECDSA P-256/P-384). An encrypted key is decrypted with `KBUILD_SIGN_PIN` from the action's environment, which these actions do not pass: use an unencrypted key.",
+            allow_single_file = True,
+        ),
+        "signing_cert": attr.label(
+            doc = "The signing key's X.509 certificate, DER or PEM (`certs/signing_key.x509`).",
+            allow_single_file = True,
+        ),
+        "sign_hash": attr.string(
+            doc = "Signature hash: `sha256`, `sha384` or `sha512`, as `CONFIG_MODULE_SIG_HASH`.",
+            values = ["sha256", "sha384", "sha512"],
+            default = "sha256",
         ),
     },
     toolchains = [TOOLCHAIN_TYPE],

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kas-alias/rules_kas_alias/tool/elfread"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
+	"github.com/kas-alias/rules_kas_alias/tool/modsign"
 )
 
 // moduleFile is a module file, opened: its ELF image (decompressed, with
@@ -52,13 +53,13 @@ func (mf *moduleFile) openLazily() error {
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%s: not a regular file", mf.path)
 	}
-	var tail [tailSize]byte
+	var tail [modsign.TrailerSize]byte
 	size := int(st.Size())
-	n := min(size, tailSize)
+	n := min(size, modsign.TrailerSize)
 	if _, err := mf.file.ReadAt(tail[:n], int64(size-n)); err != nil {
 		return fmt.Errorf("%s: %v", mf.path, err)
 	}
-	start, err := signatureStart(size, tail[:n])
+	start, err := modsign.ImageSize(size, tail[:n])
 	if err != nil {
 		return fmt.Errorf("%s: %v", mf.path, err)
 	}
@@ -77,7 +78,7 @@ func readModule(path string) (*moduleFile, error) {
 		mf.close()
 		return nil, err
 	}
-	img, sig, err := SplitSignature(mf.whole)
+	img, sig, err := modsign.Split(mf.whole)
 	if err != nil {
 		mf.close()
 		return nil, fmt.Errorf("%s: %v", path, err)

@@ -9,15 +9,31 @@ import (
 	"github.com/kas-alias/rules_kas_alias/tool/internal/atomicfile"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/modfile"
 	"github.com/kas-alias/rules_kas_alias/tool/internal/parallel"
+	"github.com/kas-alias/rules_kas_alias/tool/modsign"
 	"github.com/kas-alias/rules_kas_alias/tool/plan"
 )
 
 // Rewrite adds planned alias symbols to module objects.
 type Rewrite struct {
-	// DropSignature drops a module's appended signature; without it a
-	// signed module is refused (the signature would no longer match).
+	// Signing, if given, signs every output (an input's signature, which
+	// would no longer match, is replaced).
+	Signing Signing
+	// DropSignature, without Signing, drops an input's signature; without
+	// either, a signed module is refused.
 	DropSignature bool
 	Jobs          int // modules rewritten in parallel
+
+	signer *modsign.Signer
+}
+
+// load loads the signing key, once.
+func (c *Rewrite) load() error {
+	if c.signer != nil {
+		return nil
+	}
+	var err error
+	c.signer, err = c.Signing.load()
+	return err
 }
 
 // rewritten is a module's new content: its bytes, or (nothing to add to a
@@ -39,6 +55,9 @@ func (r *rewritten) to(write func([]byte) error, copy func(*os.File) error) erro
 
 // One writes module with the symbols of its plan added, to out.
 func (c *Rewrite) One(module, planPath, out string) error {
+	if err := c.load(); err != nil {
+		return err
+	}
 	p, err := readPlan(module, planPath)
 	if err != nil {
 		return err
@@ -73,6 +92,9 @@ func (c *Rewrite) Many(args []string, planDir, outDir string) error {
 // either every output or, on an error, none. planOf gives each module's
 // plan and whether to check its identity.
 func (c *Rewrite) intoDir(outDir string, mods []string, planOf func(i int, name string) (*plan.Plan, bool, error)) (*atomicfile.Dir, error) {
+	if err := c.load(); err != nil {
+		return nil, err
+	}
 	dir, err := atomicfile.CreateDir(outDir)
 	if err != nil {
 		return nil, err
@@ -111,10 +133,10 @@ func readPlan(module, planPath string) (*plan.Plan, error) {
 	return p, nil
 }
 
-// apply returns module with p's symbols added; check verifies first that
-// p was made for it.
+// apply returns module with p's symbols added, signed if asked; check
+// verifies first that p was made for it.
 func (c *Rewrite) apply(module string, p *plan.Plan, check bool) (*rewritten, error) {
-	if len(p.Symbols) == 0 && !modfile.Compressed(module) {
+	if len(p.Symbols) == 0 && c.signer == nil && !modfile.Compressed(module) {
 		// Nothing to add: the file as it is, signature included.
 		mf, err := openModule(module)
 		if err != nil {
@@ -138,20 +160,30 @@ func (c *Rewrite) apply(module string, p *plan.Plan, check bool) (*rewritten, er
 			return nil, err
 		}
 	}
-	if len(p.Symbols) == 0 {
+	var data []byte
+	switch {
+	case len(p.Symbols) == 0 && c.signer == nil:
 		// A compressed module, decompressed, signature included.
-		return &rewritten{data: append([]byte(nil), mf.whole...), done: func() {}}, nil
+		data = append([]byte(nil), mf.whole...)
+	case len(p.Symbols) == 0:
+		data = mf.elf.Image() // to be signed anew
+	default:
+		if mf.signed && !c.DropSignature && c.signer == nil {
+			return nil, fmt.Errorf("%s: %v; sign it again (--sign-key, --sign-cert) or drop it (--drop-signature)", module, ErrSigned)
+		}
+		syms, err := p.ELFSymbols()
+		if err != nil {
+			return nil, fmt.Errorf("%s: plan: %w", module, err)
+		}
+		if data, err = elfwrite.AddSymbols(mf.elf, syms); err != nil {
+			return nil, err
+		}
 	}
-	if mf.signed && !c.DropSignature {
-		return nil, fmt.Errorf("%s: %v (or pass --drop-signature to drop the signature)", module, ErrSigned)
-	}
-	syms, err := p.ELFSymbols()
-	if err != nil {
-		return nil, fmt.Errorf("%s: plan: %w", module, err)
-	}
-	data, err := elfwrite.AddSymbols(mf.elf, syms) // a new image: the buffer may go back
-	if err != nil {
-		return nil, err
+	if c.signer != nil {
+		// Signing makes a new image: the read buffer may go back.
+		if data, err = c.signer.Sign(data); err != nil {
+			return nil, fmt.Errorf("%s: %v", module, err)
+		}
 	}
 	return &rewritten{data: data, done: func() {}}, nil
 }

@@ -32,6 +32,7 @@ var commands = []command{
 	{"scan", "find duplicate names in vmlinux and modules; write the aliased listing, alias map and module plans", runScan},
 	{"filter", "read an nm/mksysmap listing on stdin, write it with alias lines (for scripts/link-vmlinux.sh)", runFilter},
 	{"rewrite", "write module objects with their planned alias symbols added", runRewrite},
+	{"sign", "sign a module as the kernel's scripts/sign-file does (a signed module is re-signed)", runSign},
 }
 
 // errUsage reports a command-line mistake; the flag package has already

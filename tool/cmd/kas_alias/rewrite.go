@@ -12,15 +12,17 @@ const rewriteDoc = `Writes each module object with the alias symbols of its plan
 plan made by "kas_alias scan" for exactly this file). The input is never
 modified; outputs are written atomically and are uncompressed.
 
-One module:   kas_alias rewrite [--drop-signature] --plan PLAN -o OUT MODULE
-Many modules: kas_alias rewrite [--drop-signature] --plan-dir DIR --out-dir DIR MODULE...
+One module:   kas_alias rewrite [SIGNING] --plan PLAN -o OUT MODULE
+Many modules: kas_alias rewrite [SIGNING] --plan-dir DIR --out-dir DIR MODULE...
               (plan DIR/<module>.plan.json, output OUTDIR/<module>, where
               <module> is the file name without .xz/.zst/.gz; a directory
               MODULE stands for the module files under it). OUTDIR is
               created if needed; if any module fails, no output is written.
 
-A signed module is refused unless --drop-signature is given: add aliases
-before signing.`
+SIGNING: --sign-key KEY --sign-cert CERT [--sign-hash HASH] signs every
+output as scripts/sign-file does (docs/signing.md), in the same step; a
+module's old signature is replaced. Without them, a signed module is refused
+unless --drop-signature is given (its signature would no longer match).`
 
 func runRewrite(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c kernel.Rewrite
@@ -30,6 +32,7 @@ func runRewrite(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	planDir := fs.String("plan-dir", "", "`directory` of plan files, one per module")
 	outDir := fs.String("out-dir", "", "output `directory` for many modules")
 	fs.BoolVar(&c.DropSignature, "drop-signature", false, "drop a module's appended signature instead of refusing the module")
+	signingFlags(fs, &c.Signing)
 	fs.IntVar(&c.Jobs, "j", min(runtime.GOMAXPROCS(0), 4), "modules rewritten in parallel")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -192,7 +192,7 @@ func TestRewriteErrors(t *testing.T) {
 		want string
 	}{
 		{"signed", []string{"--plan", signedPlan, "-o", out, signedMod},
-			signedMod + ": module has an appended signature; add aliases before signing the module (or pass --drop-signature to drop the signature)"},
+			signedMod + ": module has an appended signature, which adding aliases would invalidate; sign it again (--sign-key, --sign-cert) or drop it (--drop-signature)"},
 		{"stale plan", []string{"--plan", stalePlan, "-o", out, mod},
 			mod + ": plan was made for another version of m.ko (symbols sha256 "},
 		{"section out of range", []string{"--plan", badSection, "-o", out, mod},

@@ -46,6 +46,7 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.PlanDir, "plan-dir", "", "write one plan per module into `DIR`")
 	fs.StringVar(&c.RewriteDir, "rewrite-dir", "", "write every module with its aliases added into `DIR`, in this run (as rewrite --out-dir would)")
 	fs.BoolVar(&c.Rewrite.DropSignature, "drop-signature", false, "--rewrite-dir: drop a module's appended signature instead of refusing the module")
+	signingFlags(fs, &c.Rewrite.Signing)
 	fs.IntVar(&c.Rewrite.Jobs, "j", min(runtime.GOMAXPROCS(0), 4), "--rewrite-dir: modules rewritten in parallel")
 	fs.BoolVar(&verbose, "v", false, "print a summary to stderr")
 	if err := parse(fs, args); err != nil {

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/therootcompany/xz"
 )
 
 // compressions are the suffixes of the compressors modules ship with.
@@ -57,6 +57,7 @@ func Compressed(path string) bool {
 type Reader struct {
 	raw, image []byte
 	file       bytes.Reader
+	xz         *xz.Reader
 	zstd       *zstd.Decoder
 }
 
@@ -103,11 +104,16 @@ func (r *Reader) decompress(path string) error {
 	var dec io.Reader
 	switch {
 	case strings.HasSuffix(path, ".xz"):
-		d, err := xz.NewReader(&r.file)
-		if err != nil {
+		if r.xz == nil {
+			d, err := xz.NewReader(&r.file, 0)
+			if err != nil {
+				return err
+			}
+			r.xz = d
+		} else if err := r.xz.Reset(&r.file); err != nil {
 			return err
 		}
-		dec = d
+		dec = r.xz
 	case strings.HasSuffix(path, ".zst"):
 		if r.zstd == nil {
 			d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))

@@ -157,30 +157,10 @@ type lineProg struct {
 	defStmt    bool
 }
 
-// DWARF constants used by the header decoder.
+// DWARF 5 line table content types.
 const (
 	lnctPath     = 1
 	lnctDirIndex = 2
-
-	formBlock2   = 0x03
-	formBlock4   = 0x04
-	formData2    = 0x05
-	formData4    = 0x06
-	formData8    = 0x07
-	formString   = 0x08
-	formBlock    = 0x09
-	formBlock1   = 0x0a
-	formData1    = 0x0b
-	formSdata    = 0x0d
-	formStrp     = 0x0e
-	formUdata    = 0x0f
-	formData16   = 0x1e
-	formLineStrp = 0x1f
-	formStrx     = 0x1a
-	formStrx1    = 0x25
-	formStrx2    = 0x26
-	formStrx3    = 0x27
-	formStrx4    = 0x28
 )
 
 // parseLineHeader decodes the line-program header at off.
@@ -326,56 +306,28 @@ func (x *Index) readEntries(r *rd, dwarf64 bool, files *[]lineFile) ([]string, e
 		var name string
 		var dir uint64
 		for _, f := range fmts {
-			var s string
-			var v uint64
-			isStr := false
+			v := readForm(r, f.form, formCtx{version: 5, dwarf64: dwarf64}, 0)
+			s, isStr := v.s, f.form == formString
 			switch f.form {
-			case formString:
-				s, isStr = r.cstr(), true
 			case formLineStrp, formStrp:
-				var o uint64
-				if dwarf64 {
-					o = r.u64()
-				} else {
-					o = uint64(r.u32())
-				}
 				sec := x.lineStr
 				if f.form == formStrp {
 					sec = x.str
 				}
-				var err error
 				if r.err == nil {
-					if s, err = sec.str(o); err != nil {
+					var err error
+					if s, err = sec.str(v.u); err != nil {
 						return nil, err
 					}
 				}
 				isStr = true
 			case formStrx, formStrx1, formStrx2, formStrx3, formStrx4:
 				return nil, fmt.Errorf("form %#x (strx) in a line table header not supported", f.form)
-			case formUdata:
-				v = r.uleb()
-			case formSdata:
-				v = uint64(r.sleb())
-			case formData1:
-				v = uint64(r.u8())
-			case formData2:
-				v = uint64(r.u16())
-			case formData4:
-				v = uint64(r.u32())
-			case formData8:
-				v = r.u64()
-			case formData16:
-				r.bytes(16)
-			case formBlock:
-				r.bytes(r.uleb())
-			case formBlock1:
-				r.bytes(uint64(r.u8()))
-			case formBlock2:
-				r.bytes(uint64(r.u16()))
-			case formBlock4:
-				r.bytes(uint64(r.u32()))
-			default:
-				return nil, fmt.Errorf("unknown form %#x in a line table header", f.form)
+			case formAddr, formRefAddr:
+				return nil, fmt.Errorf("form %#x in a line table header not supported", f.form)
+			}
+			if r.err != nil {
+				return nil, r.err
 			}
 			switch f.content {
 			case lnctPath:
@@ -383,7 +335,7 @@ func (x *Index) readEntries(r *rd, dwarf64 bool, files *[]lineFile) ([]string, e
 					name = s
 				}
 			case lnctDirIndex:
-				dir = v
+				dir = v.u
 			}
 		}
 		if r.err != nil {

@@ -76,7 +76,8 @@ choose() {
 # infos PACKAGE...: "PACKAGE VERSION SIZE SHA256" of the candidate apt would
 # download, one a line (one apt-cache process: each takes about a second).
 infos() {
-	apt-cache show --no-all-versions "$@" 2>/dev/null | awk '
+	# apt-cache fails when one package is unknown: fetch names it then.
+	{ apt-cache show --no-all-versions "$@" 2>/dev/null || true; } | awk '
 		/^Package: / { p = $2 } /^Version: / { v = $2 } /^Size: / { s = $2 }
 		/^SHA256: / { print p, v, s, $2 }'
 }

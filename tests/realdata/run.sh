@@ -61,7 +61,7 @@ kernel() {
 		f=$K/modules/$m
 		[ -f "$f" ] || f=$f.xz
 		[ -f "$f" ] && [ -f "$elfdir/$m" ] || { echo "realdata: $K: no module file for $m of modules.order" >&2; return 1; }
-		name=$(basename "$m")
+		name=${m##*/}
 		echo "$f" >>"$w/shipped"
 		printf '%s\t%s\t%s\n' "$name" "$f" "$elfdir/$m" >>"$w/nm.list"
 		printf '%s\t%s\t%s\n' "$name" "$elfdir/$m" "$w/gnu/$name.nm" >>"$w/mods.list"
@@ -77,7 +77,8 @@ kernel() {
 	"$KA" nm --mksysmap="$v" -o "$w/System.map" "$K/vmlinux"
 	if ! cmp "$K/System.map" "$w/System.map"; then
 		echo "FAIL mksysmap: kas_alias nm --mksysmap=$v vmlinux is not $K/System.map:" >&2
-		diff "$K/System.map" "$w/System.map" | head -n 20 >&2
+		diff "$K/System.map" "$w/System.map" >"$w/System.map.diff" || true
+		head -n 20 "$w/System.map.diff" >&2
 		return 1
 	fi
 	echo "mksysmap: kas_alias nm --mksysmap=$v vmlinux is System.map ($(wc -l <"$K/System.map") lines)"

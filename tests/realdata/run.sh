@@ -86,8 +86,12 @@ kernel() {
 
 	tick
 	mkdir -p "$w/tu"
+	# modules.order names .ko files: where they are shipped as .ko.xz,
+	# the files are given in its order instead.
+	local modules=(--modules-order "$K/modules/modules.order")
+	[ "$elfdir" = "$K/modules" ] || modules=(@"$w/shipped")
 	"$KA" scan -v --vmlinux "$K/vmlinux" --syms "$w/tu/syms" --map-tsv "$w/tu/map.tsv" \
-		--map-json "$w/tu/map.json" --plan-dir "$w/tu/plans" @"$w/shipped" 2>"$w/tu.log" ||
+		--map-json "$w/tu/map.json" --plan-dir "$w/tu/plans" "${modules[@]}" 2>"$w/tu.log" ||
 		{ cat "$w/tu.log" >&2; return 1; }
 	sed 's/^/scan: /' "$w/tu.log"
 	"$CHECK" unique -mksysmap "$v" -vmlinux "$K/vmlinux" -vmlinux-nm "$w/gnu/vmlinux.nm" \

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
-vmlinux=$(bench/fetch-debian.sh | head -n1)
+vmlinux=$(tools/fetch-debian-kernels.sh 6.1)/vmlinux
 
 for tool in hyperfine llvm-nm nm; do
 	command -v $tool >/dev/null || { echo "nm.sh: $tool is not installed" >&2; exit 1; }

@@ -15,8 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-vmlinux=$(bench/fetch-debian.sh | head -n1)
-mods="$(dirname "$vmlinux")/modules"
+kernel=$(tools/fetch-debian-kernels.sh 6.1)
+vmlinux=$kernel/vmlinux
+mods=$kernel/modules
 for tool in hyperfine objcopy; do
 	command -v $tool >/dev/null || { echo "rewrite.sh: $tool is not installed" >&2; exit 1; }
 done

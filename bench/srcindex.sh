@@ -13,12 +13,7 @@ cache=${KAS_ALIAS_CACHE:-$HOME/.cache/kas_alias}
 vmlinux=${1:-$cache/debian-6.1/vmlinux}
 runs=${RUNS:-5}
 if [ ! -f "$vmlinux" ]; then
-	if [ -x bench/fetch-debian.sh ]; then
-		bench/fetch-debian.sh
-	else
-		echo "no $vmlinux (run bench/fetch-debian.sh)" >&2
-		exit 1
-	fi
+	tools/fetch-debian-kernels.sh 6.1 >/dev/null
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -16,14 +16,17 @@ export PATH="$ROOT/.bazeldeps/go_sdk/bin:$PATH" GOTOOLCHAIN=local GOFLAGS=-mod=v
 GO_PKGS=./tool/...
 
 step "gofmt"
-bad="$(gofmt -l tool)"
+bad="$(gofmt -l tool tests)"
 [ -z "$bad" ] || { echo "gofmt would change: $bad"; exit 1; }
 
 step "go vet"
-go vet $GO_PKGS
+go vet $GO_PKGS ./tests/realdata/...
 
 step "go test"
 go test -count=1 $GO_PKGS
+
+step "real data: Debian 6.1 and 6.12, every module, against GNU nm, objcopy, readelf, llvm-addr2line (tests/realdata/run.sh)"
+./tests/realdata/run.sh
 
 step "gazelle: checked-in BUILD files are what gazelle makes"
 ./.bazeldeps/bin/gazelle -repo_root . -external=vendored -mode=diff

@@ -11,12 +11,12 @@
 #
 #   bench/sign.sh [N] [RUNS]      (defaults 200, 5)
 # MODULES (default $KAS_ALIAS_CACHE/debian-6.1/modules, which
-# bench/fetch-debian.sh fills) holds modules.order and the modules.
+# tools/fetch-debian-kernels.sh fills) holds modules.order and the modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200} runs=${2:-5}
 mods=${MODULES:-${KAS_ALIAS_CACHE:-$HOME/.cache/kas_alias}/debian-6.1/modules}
-[ -f "$mods/modules.order" ] || { echo "sign.sh: $mods/modules.order is missing: run bench/fetch-debian.sh" >&2; exit 1; }
+[ -f "$mods/modules.order" ] || { echo "sign.sh: $mods/modules.order is missing: run tools/fetch-debian-kernels.sh" >&2; exit 1; }
 for tool in farm-bench openssl; do
 	command -v $tool >/dev/null || { echo "sign.sh: $tool is not installed" >&2; exit 1; }
 done

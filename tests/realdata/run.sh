@@ -16,6 +16,9 @@
 #             with every local function aliased; a signed module is refused
 #   srcline   the srcline scan of vmlinux: same checks, and each alias's
 #             file:line = llvm-addr2line's
+#   sign      `kas_alias sign` = scripts/sign-file (built from linux-source-6.1)
+#             byte for byte, RSA 4096 sha256, on SIGN_SAMPLE modules (default
+#             300, in path order; 0: all)
 # Every figure is printed; any mismatch fails the step with the first
 # differences shown.
 #
@@ -86,10 +89,9 @@ kernel() {
 
 	tick
 	mkdir -p "$w/tu"
-	# modules.order names .ko files: where they are shipped as .ko.xz,
-	# the files are given in its order instead.
+	# modules.order names .ko files; where they are shipped as .ko.xz, the
+	# scan finds them as depmod does.
 	local modules=(--modules-order "$K/modules/modules.order")
-	[ "$elfdir" = "$K/modules" ] || modules=(@"$w/shipped")
 	"$KA" scan -v --vmlinux "$K/vmlinux" --syms "$w/tu/syms" --map-tsv "$w/tu/map.tsv" \
 		--map-json "$w/tu/map.json" --plan-dir "$w/tu/plans" "${modules[@]}" 2>"$w/tu.log" ||
 		{ cat "$w/tu.log" >&2; return 1; }
@@ -174,7 +176,13 @@ refused() {
 }
 
 start=$(date +%s.%N)
+tools/build-sign-file.sh "$W/sign-file" >/dev/null
 for i in "${!kernels[@]}"; do
 	kernel "${kernels[$i]}" "${dirs[$i]}"
+	tick
+	plain="${dirs[$i]}/modules"
+	[ -d "${dirs[$i]}/modules-ko" ] && plain="${dirs[$i]}/modules-ko"
+	tests/realdata/sign_identity.sh "$plain" "$KA" "$W/sign-file/sign-file" "${SIGN_SAMPLE:-300}"
+	tock
 done
 awk -v a="$start" -v b="$(date +%s.%N)" -v k="${kernels[*]}" 'BEGIN { printf "realdata: Debian %s checked in %.0f s\n", k, b - a }'

@@ -22,11 +22,11 @@ go vet $GO_PKGS
 step "go test"
 go test -count=1 $GO_PKGS
 
-step "gazelle: checked-in BUILD files are what gazelle makes"
-./.bazeldeps/bin/gazelle -repo_root . -external=vendored -mode=diff
+step "gazelle: checked-in BUILD files (and MODULE.bazel's use_repo of go.mod) are what gazelle makes"
+./tools/gazelle.sh -mode=diff
 
 step "buildifier"
-mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE' '*.BUILD')
+mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE' '*.BUILD' 'WORKSPACE.bzlmod' '*/WORKSPACE.bzlmod')
 # rules_shell (where buildifier 8 wants sh_* loaded from) does not exist for
 # Bazel 4.2.3: the native sh rules are the only ones there are.
 ./.bazeldeps/bin/buildifier -mode=check -lint=warn --warnings=-native-sh-binary,-native-sh-test "${starlark[@]}"

@@ -79,10 +79,18 @@ timed() { # timed LABEL CMD...
 }
 
 # in_root DIR CMD...: CMD as root in the sid root, in DIR, with a fixed
-# environment (/usr/local/bin/b7env), in a mount namespace of its own.
+# environment (/usr/local/bin/b7env). A call for a workspace whose Bazel server
+# runs joins that server's mount namespace: the client checks that the
+# server's working directory is its output base, which it sees only through
+# the same mounts. Other calls get a mount namespace of their own.
 in_root() {
-  local dir="$1"
+  local dir="$1" pid
   shift
+  pid="$(server_pid "$dir")"
+  if [ -n "$pid" ]; then
+    nsenter --mount="/proc/$pid/ns/mnt" -- chroot "$SID" /usr/local/bin/b7env /bin/sh -c 'cd "$0" && exec "$@"' "$dir" "$@"
+    return
+  fi
   unshare --mount --propagation private -- /bin/sh -euc '
     sid="$1" root="$2" dir="$3"
     shift 3
@@ -93,6 +101,18 @@ in_root() {
     mount --bind "$root" "$sid$root"
     exec chroot "$sid" /usr/local/bin/b7env /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"
   ' b7 "$SID" "$ROOT" "$dir" "$@"
+}
+
+# server_pid DIR: the pid of the live Bazel server of DIR's workspace in the
+# root, if any (its output base is named by the MD5 of the workspace path).
+server_pid() {
+  local ws="$1" pid
+  while [ "$ws" != / ] && ! [ -e "$ws/MODULE.bazel" ] && ! [ -e "$ws/WORKSPACE" ] && ! [ -e "$ws/WORKSPACE.bazel" ] && ! [ -e "$ws/REPO.bazel" ]; do
+    ws="$(dirname "$ws")"
+  done
+  pid="$(cat "$SID/root/.cache/bazel/_bazel_root/$(printf %s "$ws" | md5sum | cut -c1-32)/server/server.pid.txt" 2>/dev/null)" || return 0
+  [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$SID" ] && echo "$pid"
+  return 0
 }
 
 # --- the root file system ------------------------------------------------------

@@ -422,6 +422,9 @@ common --repository_disable_download
 common --lockfile_mode=off
 # Convenience symlinks in the checkout would point into this root.
 build --symlink_prefix=/
+# Shared by the output bases of this module and examples/consumer_bzlmod (the
+# Go standard library, go_deps' packages).
+build --disk_cache=/root/.cache/bazel-disk-cache
 # Gazelle's go_repository rules run \`go mod download\`: from the prepared cache only.
 common --repo_env=GOPROXY=off
 common --repo_env=GOSUMDB=off
@@ -453,8 +456,8 @@ prepare() {
 
 versions() {
   in_root / sh -c 'bazel --version; go version; dpkg-query -W -f "\${Package} \${Version}\n" \
-    bazel-bootstrap bazel-rules-shell bazel-skylib bazel-platforms bazel-rules-cc bazel-bazel-features \
-    libc6 gcc binutils llvm clang openjdk-25-jre-headless 2>/dev/null; \
+    bazel-bootstrap bazel-rules-shell bazel-skylib bazel-platforms bazel-rules-cc bazel-features \
+    libc6 gcc-16 binutils llvm clang openjdk-25-jre-headless 2>/dev/null; \
     for c in aarch64-linux-gnu arm-linux-gnueabihf riscv64-linux-gnu s390x-linux-gnu powerpc-linux-gnu mips-linux-gnu; do \
       printf "%s %s\n" "$c-gcc" "$($c-gcc -dumpfullversion)"; done'
   echo "rules_go $RULES_GO_VERSION, gazelle $GAZELLE_VERSION (v2 $GAZELLE_V2_VERSION), from the Go module proxy"

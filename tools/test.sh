@@ -25,14 +25,14 @@ go vet $GO_PKGS ./tests/realdata/...
 step "go test"
 go test -count=1 $GO_PKGS
 
-step "real data: Debian 6.1 and 6.12, every module, against GNU nm, objcopy, readelf, llvm-addr2line (tests/realdata/run.sh)"
+step "real data: Debian 6.1 and 6.12, every module, against GNU nm, objcopy, readelf, llvm-addr2line, sign-file (tests/realdata/run.sh)"
 ./tests/realdata/run.sh
 
-step "gazelle: checked-in BUILD files are what gazelle makes"
-./.bazeldeps/bin/gazelle -repo_root . -external=vendored -mode=diff
+step "gazelle: checked-in BUILD files (and MODULE.bazel's use_repo of go.mod) are what gazelle makes"
+./tools/gazelle.sh -mode=diff
 
 step "buildifier"
-mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE' '*.BUILD')
+mapfile -t starlark < <(git ls-files '*.bzl' '*.bazel' 'WORKSPACE' '*/WORKSPACE' '*.BUILD' 'WORKSPACE.bzlmod' '*/WORKSPACE.bzlmod')
 # rules_shell (where buildifier 8 wants sh_* loaded from) does not exist for
 # Bazel 4.2.3: the native sh rules are the only ones there are.
 ./.bazeldeps/bin/buildifier -mode=check -lint=warn --warnings=-native-sh-binary,-native-sh-test "${starlark[@]}"
@@ -42,6 +42,20 @@ bazel test //...
 
 step "consumer workspace: rules_kas_alias loaded as an external repository (examples/consumer)"
 (cd examples/consumer && bazel test //... && bazel shutdown)
+
+# Their goldens depend on the compiler that made their fixtures (gcc 12 here,
+# gcc 16 in the sid root): not run on Bazel 7 until the fixtures are
+# compiler-independent. Said here, not skipped silently.
+BAZEL7_PENDING=(//tool/alias:alias_test //tool/srcindex:srcindex_test //tool/cmd/kas_alias:kas_alias_test)
+step "Bazel 7.7.1 with bzlmod (tools/bazel7.sh): bazel test //... (not yet: ${BAZEL7_PENDING[*]})"
+./tools/bazel7.sh test //... -- "${BAZEL7_PENDING[@]/#/-}"
+
+step "bzlmod consumer: rules_kas_alias through bazel_dep on Bazel 7.7.1 (examples/consumer_bzlmod)"
+(cd examples/consumer_bzlmod && ../../tools/bazel7.sh test //... && ../../tools/bazel7.sh shutdown)
+
+step "same input bytes, two Bazels: KasAlias* outputs of 4.2.3 and 7.7.1 byte-identical (tests/integration/bazel4_vs_7.sh)"
+./tests/integration/bazel4_vs_7.sh
+./tools/bazel7.sh shutdown
 
 step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
 bazel test //examples/kernel:e2e

@@ -43,8 +43,8 @@ it_init() {
   IT_NAME="$1"
   IT_START=$SECONDS
   command -v bazel >/dev/null || it_die "no bazel: run tools/bootstrap.sh"
-  [ -d "$IT_ROOT/.bazeldeps/go_sdk" ] && [ -d "$IT_ROOT/vendor" ] ||
-    it_die "no .bazeldeps/ or vendor/: run tools/bootstrap.sh"
+  [ -d "$IT_ROOT/.bazeldeps/go_sdk" ] && [ -d "$IT_ROOT/.bazeldeps/go_deps" ] ||
+    it_die "no .bazeldeps/: run tools/bootstrap.sh"
   IT_TMP="$(mktemp -d "${TMPDIR:-/tmp}/kas_alias_it.XXXXXX")"
   trap it_cleanup EXIT
   # No silent exit under set -e: say which command failed.
@@ -109,19 +109,19 @@ it_snapshot() {
 }
 
 # it_checkout DIR: a copy of the snapshot at DIR, with what tools/bootstrap.sh
-# made in this checkout: .bazeldeps/ linked (local repositories; the Go SDK is
-# found through it by absolute path), vendor/ copied (a package tree).
+# made in this checkout: .bazeldeps/ linked (local repositories, the Go
+# modules among them; the Go SDK is found through it by absolute path).
 it_checkout() {
-  local dir="$1" stamp
+  local dir="$1" sum
   [ -n "${IT_SNAPSHOT:-}" ] || it_snapshot
   mkdir -p "$dir"
   tar -C "$dir" -xf "$IT_SNAPSHOT"
   rm -rf "$dir/.bazeldeps" "$dir/vendor"
   ln -s "$IT_ROOT/.bazeldeps" "$dir/.bazeldeps"
-  cp -a "$IT_ROOT/vendor" "$dir/vendor"
-  # vendor/ must be the one for this copy's go.mod and go.sum.
-  stamp="vendor/.bootstrap-$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)"
-  [ -f "$dir/$stamp" ] || it_die "vendor/ was made for another go.mod/go.sum than the copy's: run tools/bootstrap.sh"
+  # .bazeldeps/go_deps must be the one for this copy's go.mod and go.sum.
+  sum="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)"
+  compgen -G "$dir/.bazeldeps/go_deps/.bootstrap-*-$sum" >/dev/null ||
+    it_die ".bazeldeps/go_deps was made for another go.mod/go.sum than the copy's: run tools/bootstrap.sh"
 }
 
 # it_bazel DIR OUTPUT_BASE LOG COMMAND ARGS...: Bazel in checkout DIR, bounded

@@ -6,6 +6,16 @@ load("//rules:defs.bzl", "KasAliasModulesInfo", "KasAliasSymbolsInfo")
 def _basenames(files):
     return [f.basename for f in files]
 
+def _target_inputs(env, action):
+    """Basenames of an action's inputs that are sources or built for the target.
+
+    Leaves out the tool, which is built in the exec configuration: under
+    bazel-out/host/ in Bazel 4, under bazel-out/<cpu>-opt-exec-<hash>/ in Bazel
+    6 and later (which also lists its runfiles as one more input).
+    """
+    bin_dir = analysistest.target_bin_dir_path(env) + "/"
+    return [f.basename for f in action.inputs.to_list() if f.is_source or f.path.startswith(bin_dir)]
+
 def _symbols_provider_test_impl(ctx):
     env = analysistest.begin(ctx)
     info = analysistest.target_under_test(env)[KasAliasSymbolsInfo]
@@ -50,7 +60,7 @@ def _modules_actions_test_impl(ctx):
         asserts.equals(env, 1, len(outs))
 
         # Besides the tool and its runfiles, only this module and its plan.
-        data = [f.basename for f in a.inputs.to_list() if not f.path.startswith("bazel-out/host/")]
+        data = _target_inputs(env, a)
         asserts.equals(env, sorted([outs[0], outs[0] + ".plan.json"]), sorted(data))
     groups = target[OutputGroupInfo]
     asserts.equals(env, ["nf-nat.ko"], _basenames(getattr(groups, "nf-nat.ko").to_list()))
@@ -106,7 +116,7 @@ def _tree_modules_test_impl(ctx):
     # One action for every module, reading the plan directory and the tree.
     actions = analysistest.target_actions(env)
     asserts.equals(env, ["KasAliasModule"], [a.mnemonic for a in actions])
-    ins = [f.basename for f in actions[0].inputs.to_list() if not f.path.startswith("bazel-out/host/")]
+    ins = _target_inputs(env, actions[0])
     asserts.equals(env, sorted(["configfs.ko", "module_tree", "tree_scan_plans"]), sorted(ins))
     return analysistest.end(env)
 

@@ -16,6 +16,18 @@ func debugName(n string) string {
 	return n
 }
 
+// RISC-V relocations debug/elf does not name: a ULEB128 field set to S+A,
+// then decreased by S+A of its pair (label differences in DWARF 5's range
+// and location lists, from GCC 14+ and LLVM 18+).
+const (
+	rRISCVSetULEB128 = 60
+	rRISCVSubULEB128 = 61
+)
+
+// ulebField is the size of a relocated ULEB128 field: as long as its
+// encoding in the section is.
+const ulebField = -1
+
 // relocKind says how one relocation type of a machine writes its field.
 type relocKind struct {
 	size int  // field size in bytes
@@ -96,6 +108,12 @@ func relocKindOf(m elf.Machine, t uint32) (relocKind, bool) {
 		case elf.R_RISCV_NONE, elf.R_RISCV_RELAX:
 			return relocKind{0, 0}, true
 		}
+		switch t {
+		case rRISCVSetULEB128:
+			return relocKind{ulebField, 'u'}, true
+		case rRISCVSubULEB128:
+			return relocKind{ulebField, 'U'}, true
+		}
 	case elf.EM_S390:
 		switch elf.R_390(t) {
 		case elf.R_390_64:
@@ -166,6 +184,7 @@ func relocKindOf(m elf.Machine, t uint32) (relocKind, bool) {
 // there. syms is the symbol table (index i at syms[i-1]).
 func applyRelocs(f *elfread.File, r *elfread.Relocs, dst []byte, syms []elfread.Symbol, base []uint64) error {
 	bo := f.ByteOrder
+	var uleb pendingULEB
 	for k := 0; k < r.Len(); k++ {
 		rel := r.At(k)
 		kind, ok := relocKindOf(f.Machine, rel.Type)
@@ -175,7 +194,14 @@ func applyRelocs(f *elfread.File, r *elfread.Relocs, dst []byte, syms []elfread.
 		if kind.size == 0 {
 			continue
 		}
-		if rel.Off > uint64(len(dst)) || uint64(kind.size) > uint64(len(dst))-rel.Off {
+		size := kind.size
+		if size == ulebField && rel.Off < uint64(len(dst)) {
+			size = 1
+			for rel.Off+uint64(size) <= uint64(len(dst)) && dst[rel.Off+uint64(size)-1]&0x80 != 0 {
+				size++
+			}
+		}
+		if rel.Off > uint64(len(dst)) || size <= 0 || uint64(size) > uint64(len(dst))-rel.Off {
 			return f.SectionErrorf(r.Section, -1, "relocation offset %#x outside section %d", rel.Off, r.Target)
 		}
 		if uint64(rel.Sym) > uint64(len(syms)) {
@@ -189,7 +215,32 @@ func applyRelocs(f *elfread.File, r *elfread.Relocs, dst []byte, syms []elfread.
 			}
 			s += sym.Value
 		}
-		field := dst[rel.Off : rel.Off+uint64(kind.size)]
+		field := dst[rel.Off : rel.Off+uint64(size)]
+		if kind.size == ulebField {
+			// A SET is followed by the SUB of its pair: the field holds
+			// their difference, which alone must fit.
+			v := s + uint64(rel.Addend)
+			if kind.op == 'u' {
+				if err := uleb.flush(); err != nil {
+					return err
+				}
+				uleb = pendingULEB{field: field, v: v, set: true, f: f, r: r, off: rel.Off}
+				continue
+			}
+			if uleb.set && &uleb.field[0] == &field[0] {
+				uleb.v -= v
+			} else {
+				if err := uleb.flush(); err != nil {
+					return err
+				}
+				old, _ := binary.Uvarint(field)
+				uleb = pendingULEB{field: field, v: old - v, set: true, f: f, r: r, off: rel.Off}
+			}
+			if err := uleb.flush(); err != nil {
+				return err
+			}
+			continue
+		}
 		old := readField(bo, field)
 		addend := rel.Addend
 		if !r.RELA {
@@ -212,7 +263,43 @@ func applyRelocs(f *elfread.File, r *elfread.Relocs, dst []byte, syms []elfread.
 		}
 		writeField(bo, field, v)
 	}
+	return uleb.flush()
+}
+
+// pendingULEB is a ULEB128 field whose value is set but not yet written.
+type pendingULEB struct {
+	field []byte
+	v     uint64
+	set   bool
+	f     *elfread.File
+	r     *elfread.Relocs
+	off   uint64
+}
+
+// flush writes the pending value, if any.
+func (p *pendingULEB) flush() error {
+	if !p.set {
+		return nil
+	}
+	p.set = false
+	if !putULEB(p.field, p.v) {
+		return p.f.SectionErrorf(p.r.Section, -1, "relocated value %#x does not fit the %d-byte ULEB128 at %#x", p.v, len(p.field), p.off)
+	}
 	return nil
+}
+
+// putULEB writes v as a ULEB128 of exactly len(b) bytes (padded with
+// continuation bytes), false if it needs more.
+func putULEB(b []byte, v uint64) bool {
+	for i := range b {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if i < len(b)-1 {
+			c |= 0x80
+		}
+		b[i] = c
+	}
+	return v == 0
 }
 
 func readField(bo binary.ByteOrder, b []byte) uint64 {

@@ -1,7 +1,9 @@
 package srcindex
 
 import (
+	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,4 +229,59 @@ func TestBadDWARF(t *testing.T) {
 	if _, err := openImage("short.o", []byte("\x7fELF"), ""); err == nil || !strings.HasPrefix(err.Error(), "short.o: ") {
 		t.Errorf("truncated ELF: %v", err)
 	}
+}
+
+// RISC-V objects from LLVM 18+ (and GCC 14+) relocate the ULEB128 label
+// differences of DWARF 5's range lists (R_RISCV_SET_ULEB128 and
+// R_RISCV_SUB_ULEB128 pairs): with them applied, every function of an
+// -ffunction-sections object has its unit and the line llvm-addr2line gives
+// for the same code compiled into one .text.
+func TestRISCVULEB128(t *testing.T) {
+	dir := t.TempDir()
+	ccfixture.WriteFiles(t, dir, map[string]string{"r.c": "static __attribute__((noinline)) int dup(int x) { return x + 1; }\nint a_entry(int x)\n{\n\treturn dup(x) * 3;\n}\nint b_entry(int x) { return dup(x) - 1; }\n"})
+	cc := []string{"--target=riscv64-linux-gnu", "-O1", "-g", "-gdwarf-5", "-c", "r.c"}
+	ccfixture.Run(t, dir, "clang-19", append(cc, "-ffunction-sections", "-o", "split.o")...)
+	ccfixture.Run(t, dir, "clang-19", append(cc, "-o", "one.o")...)
+	if !strings.Contains(string(ccfixture.Run(t, dir, "/usr/lib/llvm-19/bin/llvm-readelf", "-rW", filepath.Join(dir, "split.o"))), "R_RISCV_SET_ULEB128") {
+		t.Fatal("the fixture has no R_RISCV_SET_ULEB128")
+	}
+	split, one := fixtureFuncs(t, filepath.Join(dir, "split.o")), fixtureFuncs(t, filepath.Join(dir, "one.o"))
+	img, err := os.ReadFile(filepath.Join(dir, "split.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := openImage("split.o", img, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, a := range split {
+		want := strings.TrimSpace(string(ccfixture.Run(t, dir, "/usr/lib/llvm-19/bin/llvm-addr2line", "-e", filepath.Join(dir, "one.o"), fmt.Sprintf("%#x", one[name].Value))))
+		locs, err := x.Locate([]Addr{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%s:%d", locs[0].Path, locs[0].Line); locs[0].TU != "r.c" || got != want {
+			t.Errorf("%s: unit %q, %s; llvm-addr2line of the one-section object: %s", name, locs[0].TU, got, want)
+		}
+	}
+}
+
+// fixtureFuncs maps each function of an object to its address.
+func fixtureFuncs(t *testing.T, path string) map[string]Addr {
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]Addr{}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			out[s.Name] = Addr{Section: uint32(s.Section), Value: s.Value}
+		}
+	}
+	return out
 }

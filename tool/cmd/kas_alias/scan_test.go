@@ -13,7 +13,7 @@ import (
 // A "kernel" of two files with one static name, and a module with it too.
 var scanSources = map[string]string{
 	"a.c":   "static __attribute__((noinline)) int show(int x) { return x + 1; }\nint a(int x) { return show(x); }\n",
-	"b.c":   "static __attribute__((noinline)) int show(int x) { return x * 2; }\nint b(int x) { return show(x); }\nint _start(void) { return a(1) + b(2); }\n",
+	"b.c":   "static __attribute__((noinline)) int show(int x) { return x * 2; }\nint a(int);\nint b(int x) { return show(x); }\nint _start(void) { return a(1) + b(2); }\n",
 	"m-1.c": "static __attribute__((noinline)) int show(int x) { return x - 3; }\nint m(int x) { return show(x); }\n",
 }
 

@@ -55,9 +55,9 @@ GAZELLE_VERSION=0.53.0
 GAZELLE_V2_VERSION=v2.0.0-3
 SID_PACKAGES=(
   bazel-bootstrap bazel-rules-shell
-  gcc libc6-dev binutils llvm clang xz-utils zstd gzip
+  gcc libc6-dev binutils llvm clang lld xz-utils zstd gzip openssl libssl-dev
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
-  gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-mips-linux-gnu
+  gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
 )
 
 NICE=(nice -n 10)
@@ -91,16 +91,19 @@ in_root() {
     nsenter --mount="/proc/$pid/ns/mnt" -- chroot "$SID" /usr/local/bin/b7env /bin/sh -c 'cd "$0" && exec "$@"' "$dir" "$@"
     return
   fi
+  # The cache too, read-only: .bazeldeps links to the kernel source
+  # tarballs there (tools/fetch-kernel-source.sh).
   unshare --mount --propagation private -- /bin/sh -euc '
-    sid="$1" root="$2" dir="$3"
-    shift 3
+    sid="$1" root="$2" dir="$3" cache="$4"
+    shift 4
     mount -t proc proc "$sid/proc"
     mount --rbind /dev "$sid/dev"
     mount --rbind /sys "$sid/sys"
-    mkdir -p "$sid$root"
+    mkdir -p "$sid$root" "$sid$cache"
     mount --bind "$root" "$sid$root"
+    mount --bind -o ro "$cache" "$sid$cache"
     exec chroot "$sid" /usr/local/bin/b7env /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"
-  ' b7 "$SID" "$ROOT" "$dir" "$@"
+  ' b7 "$SID" "$ROOT" "$dir" "$CACHE" "$@"
 }
 
 # server_pid DIR: the pid of the live Bazel server of DIR's workspace in the

@@ -44,9 +44,9 @@ func TestThinLTO(t *testing.T) {
 				ccfixture.WriteFiles(t, dir, ltoSources(version))
 				cc := append([]string{"--target=" + c.triple, "-O2", "-g", "-flto=thin", "-ffreestanding", "-fno-pic"}, c.flags...)
 				for _, u := range []string{"a", "b"} {
-					ccfixture.Run(t, dir, "clang-19", append(cc, "-c", u+".c", "-o", u+".o")...)
+					ccfixture.Run(t, dir, ccfixture.Clang(t), append(cc, "-c", u+".c", "-o", u+".o")...)
 				}
-				ccfixture.Run(t, dir, "clang-19", "--target="+c.triple, "-fuse-ld=lld", "-flto=thin", "-O2", "-nostdlib", "-static",
+				ccfixture.Run(t, dir, ccfixture.Clang(t), "--target="+c.triple, "-fuse-ld=lld", "-flto=thin", "-O2", "-nostdlib", "-static",
 					"-Wl,-e,_start", "-Wl,--build-id=none", "-o", "vmlinux", "a.o", "b.o")
 				nm := string(ccfixture.Run(t, dir, "nm", "-n", filepath.Join(dir, "vmlinux")))
 				promoted := regexp.MustCompile(`(?m)^([0-9a-f]+) t (s_show\.llvm\.[0-9]+)$`).FindStringSubmatch(nm)

@@ -1,6 +1,7 @@
 package modsign
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,11 +33,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// tarball is Debian's kernel source: a runfile under Bazel, else where
+// tarballFlag is where Bazel puts Debian's kernel source among the test's
+// runfiles ($(rootpath) in BUILD.bazel: the repository's directory is named
+// otherwise under bzlmod than under WORKSPACE).
+var tarballFlag = flag.String("tarball", "", "linux-source-6.1.tar.xz (Bazel passes its runfile)")
+
+// tarball is Debian's kernel source: the runfile Bazel names, else where
 // tools/fetch-kernel-source.sh puts it.
 func tarball() string {
-	if d := os.Getenv("TEST_SRCDIR"); d != "" {
-		return filepath.Join(d, "linux_source_6_1/src/linux-source-6.1.tar.xz")
+	if p := *tarballFlag; p != "" {
+		// rules_go 0.34 expands $(rootpath) to "../REPO/PATH" (from the
+		// runfiles' main directory), rules_go 0.59 to "external/REPO/PATH".
+		if rest, ok := strings.CutPrefix(p, "external/"); ok {
+			return filepath.Join(os.Getenv("TEST_SRCDIR"), rest)
+		}
+		return p
 	}
 	return "../../.bazeldeps/linux-source-6.1/linux-source-6.1.tar.xz"
 }

@@ -240,9 +240,9 @@ func TestRISCVULEB128(t *testing.T) {
 	dir := t.TempDir()
 	ccfixture.WriteFiles(t, dir, map[string]string{"r.c": "static __attribute__((noinline)) int dup(int x) { return x + 1; }\nint a_entry(int x)\n{\n\treturn dup(x) * 3;\n}\nint b_entry(int x) { return dup(x) - 1; }\n"})
 	cc := []string{"--target=riscv64-linux-gnu", "-O1", "-g", "-gdwarf-5", "-c", "r.c"}
-	ccfixture.Run(t, dir, "clang-19", append(cc, "-ffunction-sections", "-o", "split.o")...)
-	ccfixture.Run(t, dir, "clang-19", append(cc, "-o", "one.o")...)
-	if !strings.Contains(string(ccfixture.Run(t, dir, "/usr/lib/llvm-19/bin/llvm-readelf", "-rW", filepath.Join(dir, "split.o"))), "R_RISCV_SET_ULEB128") {
+	ccfixture.Run(t, dir, ccfixture.Clang(t), append(cc, "-ffunction-sections", "-o", "split.o")...)
+	ccfixture.Run(t, dir, ccfixture.Clang(t), append(cc, "-o", "one.o")...)
+	if !strings.Contains(string(ccfixture.Run(t, dir, ccfixture.LLVMTool(t, "llvm-readelf"), "-rW", filepath.Join(dir, "split.o"))), "R_RISCV_SET_ULEB128") {
 		t.Fatal("the fixture has no R_RISCV_SET_ULEB128")
 	}
 	split, one := fixtureFuncs(t, filepath.Join(dir, "split.o")), fixtureFuncs(t, filepath.Join(dir, "one.o"))
@@ -255,7 +255,7 @@ func TestRISCVULEB128(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, a := range split {
-		want := strings.TrimSpace(string(ccfixture.Run(t, dir, "/usr/lib/llvm-19/bin/llvm-addr2line", "-e", filepath.Join(dir, "one.o"), fmt.Sprintf("%#x", one[name].Value))))
+		want := strings.TrimSpace(string(ccfixture.Run(t, dir, ccfixture.LLVMTool(t, "llvm-addr2line"), "-e", filepath.Join(dir, "one.o"), fmt.Sprintf("%#x", one[name].Value))))
 		locs, err := x.Locate([]Addr{a})
 		if err != nil {
 			t.Fatal(err)

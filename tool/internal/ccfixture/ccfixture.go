@@ -126,3 +126,32 @@ func SymbolsSHA256(tb testing.TB, path string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Clang is the clang of the tests that need a recent one (ThinLTO with lld,
+// kCFI, RISC-V ULEB128 relocations): the bootstrap's clang-19 on Debian 12,
+// else the system's clang (LLVM 21 in the Bazel 7 root). It fails the test
+// if neither is installed.
+func Clang(tb testing.TB) string {
+	tb.Helper()
+	for _, c := range []string{"clang-19", "clang"} {
+		if _, err := exec.LookPath(c); err == nil {
+			return c
+		}
+	}
+	tb.Fatalf("clang-19 is not installed (tools/bootstrap.sh installs it)")
+	return ""
+}
+
+// LLVMTool is the LLVM tool name (llvm-readelf, llvm-addr2line) of the
+// same LLVM as Clang: in the directory the clang command resolves to.
+func LLVMTool(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(Clang(tb))
+	if err == nil {
+		p, err = filepath.EvalSymlinks(p)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return filepath.Join(filepath.Dir(p), name)
+}

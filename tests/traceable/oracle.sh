@@ -101,9 +101,11 @@ while read -r mod; do
 	ko=$(find "$MODDIR" -name "$mod" -print -quit)
 	[ -n "$ko" ] || { echo "oracle.sh: $mod is not under $MODDIR" >&2; exit 1; }
 	fentry -r "$ko" >"$tmp/mod.fentry"
+	# ".rela_kprobe_blacklist": OFFSET INFO TYPE VALUE SECTION + ADDEND, the
+	# section symbol's value 0: SECTION ADDEND, as 16 hex digits.
 	readelf -rW "$ko" | awk '
 		/^Relocation section / { on = ($3 == "\x27.rela_kprobe_blacklist\x27"); next }
-		on && NF >= 7 { printf "%s %016x\n", $5, strtonum("0x" $7) }' >"$tmp/mod.nokprobe" 2>/dev/null || : >"$tmp/mod.nokprobe"
+		on && NF == 7 && $6 == "+" { a = sprintf("%16s", $7); gsub(/ /, "0", a); print $5, a }' >"$tmp/mod.nokprobe"
 	# objdump -t: "VALUE FLAGS SECTION<tab>SIZE NAME"; NAME SECTION VALUE.
 	objdump -t "$ko" | awk -F'\t' 'NF == 2 { n = split($1, a, " "); split($2, b, " "); print b[2], a[n], a[1] }' >"$tmp/mod.nm"
 	out=$(awk -F'\t' -v tmp="$tmp" -v mod="$mod" '

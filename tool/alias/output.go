@@ -50,8 +50,8 @@ type MapEntry struct {
 }
 
 // fields are e's values in MapColumns order.
-func (e *MapEntry) fields() []string {
-	return []string{e.Alias, e.Name, e.Object, e.Section, e.Value, e.Type, e.TU, e.Srcline, e.Kprobe, e.Traceable, e.Sympos}
+func (e *MapEntry) fields() []*string {
+	return []*string{&e.Alias, &e.Name, &e.Object, &e.Section, &e.Value, &e.Type, &e.TU, &e.Srcline, &e.Kprobe, &e.Traceable, &e.Sympos}
 }
 
 func (r *Result) entries() []MapEntry {
@@ -85,8 +85,12 @@ func (r *Result) WriteMapTSV(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, strings.Join(MapColumns, "\t")); err != nil {
 		return err
 	}
+	row := make([]string, len(MapColumns))
 	for _, e := range r.entries() {
-		if _, err := fmt.Fprintln(w, strings.Join(e.fields(), "\t")); err != nil {
+		for i, v := range e.fields() {
+			row[i] = *v
+		}
+		if _, err := fmt.Fprintln(w, strings.Join(row, "\t")); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package alias
 
 import (
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 )
@@ -36,6 +38,20 @@ func (t Traceable) Why() string {
 		return "it is not code"
 	}
 	return "traceable is " + string(t)
+}
+
+// EventName is a kprobe event name for the alias a: its letters, digits
+// and underscores, every other byte '_' (auto names allow no more), within
+// the kernel's 63 bytes (MAX_EVENT_NAME_LEN); a longer one keeps its start
+// and ends in a hash of the whole alias.
+func EventName(a string) string {
+	name := sanitize(a, false)
+	if len(name) <= 63 {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(a))
+	return fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
 }
 
 // Kprobes is what an object's image says about kprobes on its code as a
@@ -192,15 +208,13 @@ func (t *tracer) parentFacts(o *Object, name string) (traced, black tri) {
 	if p.vm != nil {
 		return t.symbolFacts(t.vm, p.vm)
 	}
-	// A module is searched only while loaded; o is.
-	first := true
-	if len(p.mods) == 0 || !slices.ContainsFunc(p.mods, func(m moduleSymbol) bool { return m.obj == o }) {
-		traced, black, first = no, no, false // none loaded: nothing found
-	}
-	for _, m := range p.mods {
+	// A module is searched only while loaded: o is, the others may not be
+	// (nothing found: no, no).
+	loaded := slices.ContainsFunc(p.mods, func(m moduleSymbol) bool { return m.obj == o })
+	for i, m := range p.mods {
 		tr, bl := t.symbolFacts(m.obj, m.sym)
-		if first {
-			traced, black, first = tr, bl, false
+		if i == 0 && loaded {
+			traced, black = tr, bl
 			continue
 		}
 		traced, black = join(traced, tr), join(black, bl)
@@ -230,9 +244,11 @@ func (t *tracer) symbolFacts(o *Object, s *Symbol) (traced, black tri) {
 }
 
 // verdict decides for the code symbol s of o. The kernel refuses a
-// function without an ftrace location first (trace_kprobe.c), then init
-// and blacklisted code (register_kprobe); a symbol named "foo.part.0" is
-// let through, or refused, by what is true of "foo" as well.
+// function without an ftrace location first (trace_kprobe.c), then code
+// that is not text after boot or is blacklisted (register_kprobe); the
+// verdict names the lasting reason first: init, blacklist, notrace. A
+// symbol named "foo.part.0" is let through, or refused, by what is true
+// of "foo" as well.
 func (t *tracer) verdict(o *Object, s *Symbol) Traceable {
 	if !s.Text() {
 		return ""

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/kas-alias/rules_kas_alias/tool/alias"
@@ -64,40 +63,25 @@ func readKprobes(f *elfread.File, obj *alias.Object) error {
 // above it where another symbol of its section starts (the symbol's own
 // address if none).
 func nextStarts(obj *alias.Object) func(*alias.Symbol) uint64 {
-	var starts []start
+	var starts []kprobe.Addr
+	at := func(s *alias.Symbol) kprobe.Addr {
+		if obj.Module {
+			return kprobe.Addr{Section: s.Section, Off: s.Value}
+		}
+		return kprobe.Addr{Off: s.Value} // addresses
+	}
 	return func(s *alias.Symbol) uint64 {
 		if starts == nil {
 			for i := range obj.Symbols {
-				t := &obj.Symbols[i]
-				sec := t.Section
-				if !obj.Module {
-					sec = 0
-				}
-				starts = append(starts, start{sec, t.Value})
+				starts = append(starts, at(&obj.Symbols[i]))
 			}
-			slices.SortFunc(starts, compareStart)
+			slices.SortFunc(starts, kprobe.Addr.Compare)
 		}
-		sec := s.Section
-		if !obj.Module {
-			sec = 0
-		}
-		i, _ := slices.BinarySearchFunc(starts, start{sec, s.Value + 1}, compareStart)
-		if i < len(starts) && starts[i].sec == sec {
-			return starts[i].value
+		a := at(s)
+		i, _ := slices.BinarySearchFunc(starts, kprobe.Addr{Section: a.Section, Off: a.Off + 1}, kprobe.Addr.Compare)
+		if i < len(starts) && starts[i].Section == a.Section {
+			return starts[i].Off
 		}
 		return s.Value
 	}
-}
-
-// start is where a symbol starts: section (0 in a linked image) and value.
-type start struct {
-	sec   uint32
-	value uint64
-}
-
-func compareStart(a, b start) int {
-	if c := cmp.Compare(a.sec, b.sec); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.value, b.value)
 }

@@ -42,6 +42,21 @@ fn notrace int part_of_none(int x) __asm__("s_orphan.part.0");
 fn notrace int part_of_none(int x) { return sink + x * 19; }
 fn int part_of_nokprobe(int x) __asm__("s_nokprobe.part.0");
 fn int part_of_nokprobe(int x) { return sink + x * 21; }
+#ifdef MODULE
+/* Parents only modules have: which module's the kernel finds depends on
+   the modules loaded; every s_modtraced has an ftrace location, s_mixed
+   has one in m.c but not in n.c (built with MIXED). */
+fn int s_modtraced(int x) { return sink + x * 23; }
+fn notrace int part_of_modtraced(int x) __asm__("s_modtraced.part.0");
+fn notrace int part_of_modtraced(int x) { return sink + x * 25; }
+#ifdef MIXED
+fn notrace int s_mixed(int x) { return sink + x * 27; }
+#else
+fn int s_mixed(int x) { return sink + x * 27; }
+#endif
+fn notrace int part_of_mixed(int x) __asm__("s_mixed.part.0");
+fn notrace int part_of_mixed(int x) { return sink + x * 29; }
+#endif
 `
 
 // kprobeHead is the rest of the "kernel": __fentry__ (what -mfentry calls)
@@ -100,42 +115,58 @@ const (
 // wantTraceable is the oracle: what the kernel does with each function of
 // kprobeSource, in vmlinux and in a module, for each kind of build, by the
 // rules of trace_kprobe.c and kprobes.c (6.1-6.12); "-" where no alias is
-// made (a module's init text).
+// made (a module's init text; names only the modules have).
 var wantTraceable = []struct {
 	name    string
 	vm, mod [kinds]alias.Traceable
+	unit    string // only the copy of this module unit ("": all)
 }{
 	{"s_traced",
 		[kinds]alias.Traceable{"yes", "yes", "unknown", "unknown"},
-		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}},
+		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}, ""},
 	{"s_notrace",
 		[kinds]alias.Traceable{"notrace", "yes", "unknown", "unknown"},
-		[kinds]alias.Traceable{"notrace", "yes", "notrace", "unknown", "notrace", "unknown"}},
+		[kinds]alias.Traceable{"notrace", "yes", "notrace", "unknown", "notrace", "unknown"}, ""},
 	{"s_init",
 		[kinds]alias.Traceable{"init", "init", "init", "unknown"},
-		[kinds]alias.Traceable{"-", "-", "-", "-", "-", "-"}},
+		[kinds]alias.Traceable{"-", "-", "-", "-", "-", "-"}, ""},
 	{"s_nokprobe",
 		[kinds]alias.Traceable{"blacklist", "blacklist", "unknown", "unknown"},
-		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}},
+		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}, ""},
 	{"s_kprobes",
 		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown"},
-		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}},
+		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}, ""},
 	{"s_noinstr",
 		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown"},
-		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}},
+		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown", "blacklist", "blacklist"}, ""},
 	// Entry text is blacklisted in vmlinux only.
 	{"s_entry",
 		[kinds]alias.Traceable{"blacklist", "blacklist", "blacklist", "unknown"},
-		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}},
+		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}, ""},
 	{"s_traced.part.0",
 		[kinds]alias.Traceable{"yes", "yes", "unknown", "unknown"},
-		[kinds]alias.Traceable{"yes", "yes", "unknown", "unknown", "unknown", "unknown"}},
+		[kinds]alias.Traceable{"yes", "yes", "unknown", "unknown", "unknown", "unknown"}, ""},
 	{"s_orphan.part.0",
 		[kinds]alias.Traceable{"notrace", "yes", "unknown", "unknown"},
-		[kinds]alias.Traceable{"notrace", "yes", "notrace", "unknown", "unknown", "unknown"}},
+		[kinds]alias.Traceable{"notrace", "yes", "notrace", "unknown", "unknown", "unknown"}, ""},
 	{"s_nokprobe.part.0",
 		[kinds]alias.Traceable{"blacklist", "blacklist", "unknown", "unknown"},
-		[kinds]alias.Traceable{"blacklist", "blacklist", "unknown", "unknown", "unknown", "unknown"}},
+		[kinds]alias.Traceable{"blacklist", "blacklist", "unknown", "unknown", "unknown", "unknown"}, ""},
+	{"s_modtraced",
+		[kinds]alias.Traceable{"-", "-", "-", "-"},
+		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}, ""},
+	{"s_mixed",
+		[kinds]alias.Traceable{"-", "-", "-", "-"},
+		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "yes", "unknown"}, "m.c"},
+	{"s_mixed",
+		[kinds]alias.Traceable{"-", "-", "-", "-"},
+		[kinds]alias.Traceable{"notrace", "yes", "notrace", "unknown", "notrace", "unknown"}, "n.c"},
+	{"s_modtraced.part.0",
+		[kinds]alias.Traceable{"-", "-", "-", "-"},
+		[kinds]alias.Traceable{"yes", "yes", "yes", "unknown", "unknown", "unknown"}, ""},
+	{"s_mixed.part.0",
+		[kinds]alias.Traceable{"-", "-", "-", "-"},
+		[kinds]alias.Traceable{"unknown", "yes", "unknown", "unknown", "unknown", "unknown"}, ""},
 }
 
 // kprobeBuild is one way of building the fixture.
@@ -179,8 +210,8 @@ func (b kprobeBuild) build(t *testing.T, dir string) (vmlinux string, modules []
 	}
 	ccfixture.WriteFiles(t, dir, files)
 	cflags := append(strings.Fields(kprobeCFlags), strings.Fields(b.cflags)...)
-	for _, n := range []string{"a", "b", "m", "n"} {
-		tg.Compile(t, dir, append(cflags, "-c", "-o", n+".o", n+".c")...)
+	for n, defs := range map[string][]string{"a": nil, "b": nil, "m": {"-DMODULE"}, "n": {"-DMODULE", "-DMIXED"}} {
+		tg.Compile(t, dir, append(append(cflags, defs...), "-c", "-o", n+".o", n+".c")...)
 	}
 	for _, n := range []string{"m", "n"} {
 		if err := os.Rename(filepath.Join(dir, n+".o"), filepath.Join(dir, n+".ko")); err != nil {
@@ -244,14 +275,16 @@ func TestTraceable(t *testing.T) {
 			}
 			want := map[string]string{}
 			for _, w := range wantTraceable {
-				if vmlinux != "" {
+				if vmlinux != "" && w.vm[b.kind] != "-" {
 					for _, unit := range []string{"a.c", "b.c"} {
 						want[w.name+"@"+unit] = string(w.vm[b.kind])
 					}
 				}
 				if w.mod[b.kind] != "-" {
 					for _, unit := range []string{"m.c", "n.c"} {
-						want[w.name+"@"+unit] = string(w.mod[b.kind])
+						if w.unit == "" || w.unit == unit {
+							want[w.name+"@"+unit] = string(w.mod[b.kind])
+						}
 					}
 				}
 			}
@@ -342,7 +375,7 @@ func TestSympos(t *testing.T) {
 			t.Errorf("%s: sympos %q, want %q", row["alias"], row["sympos"], w)
 		}
 	}
-	if n != 2*len(wantTraceable)+2*(len(wantTraceable)-1)+3 {
+	if n != 2*10+2*13+3 { // vmlinux: 10 names twice; m.ko, n.ko: 13 (not s_init); twice.ko: 3
 		t.Errorf("%d aliases checked", n)
 	}
 }

@@ -22,7 +22,8 @@ type Addr struct {
 	Off     uint64
 }
 
-func compareAddr(a, b Addr) int {
+// Compare orders places by section, then offset.
+func (a Addr) Compare(b Addr) int {
 	if c := cmp.Compare(a.Section, b.Section); c != 0 {
 		return c
 	}
@@ -99,8 +100,8 @@ func Read(f *elfread.File) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(im.sites, compareAddr)
-	slices.SortFunc(im.entries, compareAddr)
+	slices.SortFunc(im.sites, Addr.Compare)
+	slices.SortFunc(im.entries, Addr.Compare)
 	return im, nil
 }
 
@@ -109,7 +110,7 @@ func Read(f *elfread.File) (*Image, error) {
 // its start, after an ENDBR64 or BTI, or, on arm64, in the two NOPs before.
 func (im *Image) Traced(sec uint32, start, size uint64) bool {
 	from := Addr{sec, start - min(start, im.pre)}
-	i, _ := slices.BinarySearchFunc(im.sites, from, compareAddr)
+	i, _ := slices.BinarySearchFunc(im.sites, from, Addr.Compare)
 	return i < len(im.sites) && im.sites[i].Section == sec && im.sites[i].Off < start+size
 }
 
@@ -119,7 +120,7 @@ func (im *Image) Traced(sec uint32, start, size uint64) bool {
 // that is not freed init memory.
 func (im *Image) Blacklisted(sec uint32, addr uint64) bool {
 	a := Addr{sec, addr}
-	if _, ok := slices.BinarySearchFunc(im.entries, a, compareAddr); ok {
+	if _, ok := slices.BinarySearchFunc(im.entries, a, Addr.Compare); ok {
 		return true
 	}
 	for _, s := range im.areas {

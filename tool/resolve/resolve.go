@@ -91,7 +91,7 @@ func Resolve(m []alias.MapEntry, mapName string, ks io.Reader, ksName string, al
 		res.Probes = append(res.Probes, Probe{
 			Alias:     e.Alias,
 			Address:   addr,
-			Events:    "p:kprobes/" + EventName(e.Alias) + " " + spec,
+			Events:    "p:kprobes/" + alias.EventName(e.Alias) + " " + spec,
 			Bpftrace:  fmt.Sprintf("kprobe:0x%x", addr),
 			Perf:      fmt.Sprintf("0x%x", addr),
 			Traceable: t,
@@ -141,27 +141,6 @@ func parseLoc(e *alias.MapEntry) (*loc, error) {
 		return nil, fmt.Errorf("%s: kprobe %q is not _text+0xOFF nor MOD:SYM+0xOFF", e.Alias, e.Kprobe)
 	}
 	return l, nil
-}
-
-// EventName is a kprobe event name for alias: its letters, digits and
-// underscores, every other byte '_', within the kernel's 63 bytes
-// (MAX_EVENT_NAME_LEN); a longer one keeps its start and ends in a hash of
-// the whole alias.
-func EventName(a string) string {
-	b := []byte(a)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 63 {
-		h := uint32(2166136261)
-		for i := 0; i < len(a); i++ {
-			h = (h ^ uint32(a[i])) * 16777619
-		}
-		return fmt.Sprintf("%s_%08x", b[:54], h)
-	}
-	return string(b)
 }
 
 // symKey is a kallsyms name in a module ("" for vmlinux).

@@ -87,7 +87,7 @@ case "$kind" in
         if (!(v in ord)) fail("value " v " is no address of the listing")
         sub(/"[0-9a-f]+"/, "\"" ord[v] "\"")
       }
-      /^ *"kprobe": "/ { v = $2; gsub(/"/, "", v); sub(/"[^"]*"$/, "\"" probe(v) "\"") }
+      /^ *"kprobe": "/ { v = $2; c = v ~ /,$/ ? "," : ""; gsub(/[",]/, "", v); sub(/"[^"]*",?$/, "\"" probe(v) "\"" c) }
       { print }' "$1"
     ;;
   plan)

@@ -28,6 +28,9 @@ type Object struct {
 	Source Locator
 	// Identity identifies a module file, for its plan (plan.Identity).
 	Identity string
+	// Kprobes is what the image says about kprobes on its code (the
+	// symbols' part is Symbol.Probe); the zero value knows nothing.
+	Kprobes Kprobes
 	// text is the address of _text in vmlinux (hasText if it exists): the
 	// base of kprobe locations that also work on kernels without aliases.
 	text    uint64
@@ -48,6 +51,7 @@ type Symbol struct {
 	Bind    elf.SymBind
 	Type    elf.SymType
 	Other   uint8 // st_other, copied to the alias (ppc64's local entry)
+	Probe   ProbeFacts
 	// File indexes Object.Files: the STT_FILE name before a local symbol in
 	// .symtab (0: none). An index, not a string: a million symbols are held.
 	File uint32

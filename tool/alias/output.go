@@ -31,36 +31,49 @@ func (r *Result) Listing(o *Object, keep func(*listing.Line) bool) []listing.Lin
 }
 
 // MapColumns are the alias map's TSV columns, in order (docs/alias-map.md).
-var MapColumns = []string{"alias", "name", "object", "section", "value", "type", "tu", "srcline", "kprobe"}
+var MapColumns = []string{"alias", "name", "object", "section", "value", "type", "tu", "srcline", "kprobe", "traceable", "sympos"}
 
-// mapEntry is one alias map row; the JSON form uses these field names.
-type mapEntry struct {
-	Alias   string `json:"alias"`
-	Name    string `json:"name"`
-	Object  string `json:"object"`
-	Section string `json:"section"`
-	Value   string `json:"value"`
-	Type    string `json:"type"`
-	TU      string `json:"tu"`
-	Srcline string `json:"srcline"`
-	Kprobe  string `json:"kprobe"`
+// MapEntry is one alias map row; the JSON form uses these field names, and
+// every value is a string ("" where there is none).
+type MapEntry struct {
+	Alias     string `json:"alias"`
+	Name      string `json:"name"`
+	Object    string `json:"object"`
+	Section   string `json:"section"`
+	Value     string `json:"value"`
+	Type      string `json:"type"`
+	TU        string `json:"tu"`
+	Srcline   string `json:"srcline"`
+	Kprobe    string `json:"kprobe"`
+	Traceable string `json:"traceable"`
+	Sympos    string `json:"sympos"`
 }
 
-func (r *Result) entries() []mapEntry {
-	out := make([]mapEntry, len(r.Aliases))
+// fields are e's values in MapColumns order.
+func (e *MapEntry) fields() []*string {
+	return []*string{&e.Alias, &e.Name, &e.Object, &e.Section, &e.Value, &e.Type, &e.TU, &e.Srcline, &e.Kprobe, &e.Traceable, &e.Sympos}
+}
+
+func (r *Result) entries() []MapEntry {
+	traceable, sympos := r.traceable(), r.sympos()
+	out := make([]MapEntry, len(r.Aliases))
 	for i, a := range r.Aliases {
-		e := mapEntry{
-			Alias:   a.Name,
-			Name:    a.Symbol.Name,
-			Object:  a.Object.Name,
-			Section: a.Object.section(a.Symbol.Section),
-			Value:   fmt.Sprintf("%0*x", a.Object.Width, a.Symbol.Value),
-			Type:    string(a.Symbol.Line.Type),
-			TU:      a.TU,
-			Kprobe:  a.Probe,
+		e := MapEntry{
+			Alias:     a.Name,
+			Name:      a.Symbol.Name,
+			Object:    a.Object.Name,
+			Section:   a.Object.section(a.Symbol.Section),
+			Value:     fmt.Sprintf("%0*x", a.Object.Width, a.Symbol.Value),
+			Type:      string(a.Symbol.Line.Type),
+			TU:        a.TU,
+			Kprobe:    a.Probe,
+			Traceable: string(traceable[i]),
 		}
 		if a.File != "" {
 			e.Srcline = a.File + ":" + strconv.Itoa(a.Line)
+		}
+		if sympos[i] > 0 {
+			e.Sympos = strconv.Itoa(sympos[i])
 		}
 		out[i] = e
 	}
@@ -72,9 +85,12 @@ func (r *Result) WriteMapTSV(w io.Writer) error {
 	if _, err := fmt.Fprintln(w, strings.Join(MapColumns, "\t")); err != nil {
 		return err
 	}
+	row := make([]string, len(MapColumns))
 	for _, e := range r.entries() {
-		_, err := fmt.Fprintln(w, strings.Join([]string{e.Alias, e.Name, e.Object, e.Section, e.Value, e.Type, e.TU, e.Srcline, e.Kprobe}, "\t"))
-		if err != nil {
+		for i, v := range e.fields() {
+			row[i] = *v
+		}
+		if _, err := fmt.Fprintln(w, strings.Join(row, "\t")); err != nil {
 			return err
 		}
 	}
@@ -82,19 +98,22 @@ func (r *Result) WriteMapTSV(w io.Writer) error {
 }
 
 // MapFormat names the JSON alias map's format and version.
-const MapFormat = "kas_alias-map/1"
+const MapFormat = "kas_alias-map/2"
 
 // WriteMapJSON writes the alias map as one JSON document.
 func (r *Result) WriteMapJSON(w io.Writer) error {
-	doc := struct {
-		Format  string     `json:"format"`
-		Scheme  Scheme     `json:"scheme"`
-		Aliases []mapEntry `json:"aliases"`
-	}{MapFormat, r.Scheme, r.entries()}
+	doc := mapDoc{MapFormat, r.Scheme, r.entries()}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// mapDoc is the JSON alias map.
+type mapDoc struct {
+	Format  string     `json:"format"`
+	Scheme  Scheme     `json:"scheme"`
+	Aliases []MapEntry `json:"aliases"`
 }
 
 // Plan returns the plan of module o: its aliases as symbols to add.

@@ -160,6 +160,9 @@ func moduleObject(path, srctree string, opts alias.Options) (*alias.Object, erro
 	}
 	defer mf.close()
 	obj, err := newObject(mf.elf, plan.ModuleName(path), true, true)
+	if err == nil {
+		err = readKprobes(mf.elf, obj)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,9 @@ func openVmlinux(path, dwarfPath, srctree string) (_ *vmlinux, err error) {
 	if v.obj, err = newObject(f, "vmlinux", false, false); err != nil {
 		return nil, err
 	}
+	if err = readKprobes(f, v.obj); err != nil {
+		return nil, err
+	}
 	v.obj.Source = indexLocator{idx}
 	return v, nil
 }

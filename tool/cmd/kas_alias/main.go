@@ -33,6 +33,7 @@ var commands = []command{
 	{"filter", "read an nm/mksysmap listing on stdin, write it with alias lines (for scripts/link-vmlinux.sh)", runFilter},
 	{"rewrite", "write module objects with their planned alias symbols added", runRewrite},
 	{"sign", "sign a module as the kernel's scripts/sign-file does (a signed module is re-signed)", runSign},
+	{"resolve", "print live addresses and probes of aliases for a running kernel built without them", runResolve},
 }
 
 // errUsage reports a command-line mistake; the flag package has already
@@ -78,6 +79,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		case errors.Is(err, errRefused):
+			return 1
 		default:
 			fmt.Fprintf(stderr, "kas_alias %s: %v\n", c.name, err)
 			return 1

@@ -74,7 +74,7 @@ func TestScanWritesEveryOutput(t *testing.T) {
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("map rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
-	if !strings.Contains(readFile(t, out+".json"), `"format": "kas_alias-map/1"`) {
+	if !strings.Contains(readFile(t, out+".json"), `"format": "kas_alias-map/2"`) {
 		t.Errorf("JSON map without its format")
 	}
 	plan := readFile(t, filepath.Join(out+".plans", "m-1.ko.plan.json"))

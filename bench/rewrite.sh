@@ -5,10 +5,10 @@
 #            process for every module (-j 2)
 #   objcopy: GNU objcopy --add-symbol ... per module, one process each, two
 #            at a time (xargs -P 2), as the kas_alias series ran it
-# The plans come from `kas_alias scan --scheme tu` when it works; otherwise a
-# test-only Go driver writes plans aliasing every local function NAME as
-# NAME@alias (set KAS_ALIAS_BENCH_GENERATE=1 to force that, for volume).
-# The objcopy arguments are made from the same plans. Medians of RUNS runs
+# The plans come from `kas_alias scan --scheme tu`; KAS_ALIAS_BENCH_VOLUME=1
+# replaces them with plans aliasing every local function NAME as NAME@alias
+# (tests/realdata/check volume-plans), for volume. The objcopy arguments are
+# made from the same plans (tests/realdata/check objcopy-args). Medians of RUNS runs
 # (hyperfine); the machine and command go with them.
 #
 #   bench/rewrite.sh [RUNS]      (default 5)
@@ -29,14 +29,17 @@ export LC_ALL=C
 sed "s|^|$mods/|" "$mods/modules.order" >"$w/modules"
 mkdir -p "$w/plans"
 
+go build -o "$w/check" ./tests/realdata/check
+"$w/kas_alias" scan --scheme tu --vmlinux "$vmlinux" --modules-order "$mods/modules.order" --plan-dir "$w/plans"
+awk '{ n = $0; sub(/.*\//, "", n); print n "\t" $0 }' "$w/modules" >"$w/names"
 source="kas_alias scan --scheme tu"
-if [[ ${KAS_ALIAS_BENCH_GENERATE:-0} == 1 ]] ||
-	! "$w/kas_alias" scan --scheme tu --vmlinux "$vmlinux" --modules-order "$mods/modules.order" --plan-dir "$w/plans" >&2; then
-	source="generated (every local function NAME as NAME@alias)"
-	export KAS_ALIAS_BENCH_GENERATE=1
+if [[ ${KAS_ALIAS_BENCH_VOLUME:-0} == 1 ]]; then
+	"$w/check" volume-plans -modules "$w/names" -plan-dir "$w/plans" -out "$w/volume" >&2
+	rm -rf "$w/plans"
+	mv "$w/volume" "$w/plans"
+	source="every local function NAME as NAME@alias"
 fi
-KAS_ALIAS_BENCH_MODLIST="$w/modules" KAS_ALIAS_BENCH_PLANS="$w/plans" \
-	go test ./tool/elfwrite -run '^TestBenchInputs$' -count=1 -v 2>&1 | grep -E 'aliases|FAIL' >&2
+"$w/check" objcopy-args -modules "$w/names" -plan-dir "$w/plans" -out "$w/plans"
 aliases=$(python3 -c 'import json, glob, sys; print(sum(len(json.load(open(f))["symbols"] or []) for f in glob.glob(sys.argv[1] + "/*.plan.json")))' "$w/plans")
 
 cat >"$w/objcopy.sh" <<SH

@@ -25,7 +25,7 @@ APT_PACKAGES=(
   binutils gcc libc6-dev llvm clang clang-19 lld-19 xz-utils zstd gzip
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
-  nginx-light time
+  nginx-light time hyperfine
   make flex bison bc libelf-dev libssl-dev openssl cpio kmod qemu-system-x86 busybox-static
 )
 

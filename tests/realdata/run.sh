@@ -11,6 +11,8 @@
 #   scan      vmlinux + every module (tu, DWARF of the -dbg vmlinux): each
 #             alias unique, at its original, after it in the listing; the
 #             duplicated names and the symbols needing an alias recounted
+#   traceable the map's traceable column = tests/traceable/oracle.sh (objdump,
+#             nm, readelf): every vmlinux alias, every 10th module's
 #   rewrite   every module with its plan = objcopy --add-symbol of the plan
 #             (readelf -s and -r, other sections byte for byte); on 6.1 again
 #             with every local function aliased; a signed module is refused
@@ -115,6 +117,12 @@ kernel() {
 		fi
 		echo "scan: the decompressed tree (--modules-order) gives the same listing, map and $(ls "$w/tu-ko/plans" | wc -l) plans (module digests aside)"
 	fi
+	tock
+
+	tick
+	# The map's traceable column against binutils' view of the same files
+	# (every vmlinux alias, the modules of every 10th module).
+	tests/traceable/oracle.sh "$K/vmlinux" "$w/tu/map.tsv" "$elfdir" 10 | sed 's/^/traceable: /'
 	tock
 
 	tick

@@ -28,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: realdata-check nm|unique|rewrite|srcline|volume-plans [flags]")
+		fmt.Fprintln(os.Stderr, "usage: realdata-check nm|unique|rewrite|srcline|volume-plans|objcopy-args [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
@@ -37,6 +37,7 @@ func main() {
 		"rewrite":      cmdRewrite,
 		"srcline":      cmdSrcline,
 		"volume-plans": cmdVolumePlans,
+		"objcopy-args": cmdObjcopyArgs,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

@@ -103,6 +103,81 @@ type rewriteCase struct {
 }
 
 // prepare reads a module's plan and runs objcopy on its input.
+// objcopyArgs is GNU objcopy's --add-symbol arguments for a plan: the
+// section by name (refused where the name is not unique), the binding and
+// the type as flags.
+func objcopyArgs(in *elf.File, plan planFile) ([]string, error) {
+	count := map[string]int{}
+	for _, s := range in.Sections {
+		count[s.Name]++
+	}
+	var args []string
+	for _, s := range plan.Symbols {
+		if int(s.Section) >= len(in.Sections) || s.Section == 0 {
+			return nil, fmt.Errorf("plan symbol %s: section %d of %d", s.Name, s.Section, len(in.Sections))
+		}
+		sec := in.Sections[s.Section].Name
+		if count[sec] != 1 {
+			return nil, fmt.Errorf("plan symbol %s: section %d %s: objcopy names sections, and %d have this name", s.Name, s.Section, sec, count[sec])
+		}
+		flags := []string{s.Bind}
+		switch s.Type {
+		case "func":
+			flags = append(flags, "function")
+		case "object":
+			flags = append(flags, "object")
+		case "notype":
+		default:
+			return nil, fmt.Errorf("plan symbol %s: objcopy cannot add a %s symbol", s.Name, s.Type)
+		}
+		args = append(args, "--add-symbol", fmt.Sprintf("%s=%s:%#x,%s", s.Name, sec, s.Value, strings.Join(flags, ",")))
+	}
+	return args, nil
+}
+
+// cmdObjcopyArgs writes, for every module, NAME.objcopy.rsp: the objcopy
+// arguments (one a line, for objcopy @FILE) that add its plan's symbols,
+// for bench/rewrite.sh to time objcopy on the same work.
+func cmdObjcopyArgs(args []string) error {
+	fs := flag.NewFlagSet("objcopy-args", flag.ExitOnError)
+	list := fs.String("modules", "", "NAME<TAB>ELF lines")
+	planDir := fs.String("plan-dir", "", "the plans")
+	out := fs.String("out", "", "directory for the .objcopy.rsp files")
+	fs.Parse(args)
+	rows, err := readTable(*list, 2)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	p := &problems{name: "objcopy-args"}
+	parallel(len(rows), func(i int) {
+		name, path := rows[i][0], rows[i][1]
+		var plan planFile
+		pb, err := os.ReadFile(filepath.Join(*planDir, name+".plan.json"))
+		if err == nil {
+			err = json.Unmarshal(pb, &plan)
+		}
+		var f *elf.File
+		if err == nil {
+			f, err = elf.Open(path)
+		}
+		var a []string
+		if err == nil {
+			a, err = objcopyArgs(f, plan)
+			f.Close()
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(*out, name+".objcopy.rsp"), []byte(strings.Join(a, "\n")+"\n"), 0o644)
+		}
+		if err != nil {
+			p.add("%s: %v", name, err)
+		}
+	})
+	return p.err()
+}
+
 func prepare(r []string, planDir, work string) (*rewriteCase, error) {
 	c := &rewriteCase{name: r[0], ours: r[2], theirs: filepath.Join(work, r[0]+".objcopy")}
 	pb, err := os.ReadFile(filepath.Join(planDir, r[0]+".plan.json"))
@@ -124,30 +199,9 @@ func prepare(r []string, planDir, work string) (*rewriteCase, error) {
 	if c.in, err = elf.NewFile(bytes.NewReader(c.input)); err != nil {
 		return nil, fmt.Errorf("%s: %v", r[1], err)
 	}
-	count := map[string]int{}
-	for _, s := range c.in.Sections {
-		count[s.Name]++
-	}
-	var args []string
-	for _, s := range c.plan.Symbols {
-		if int(s.Section) >= len(c.in.Sections) || s.Section == 0 {
-			return nil, fmt.Errorf("plan symbol %s: section %d of %d", s.Name, s.Section, len(c.in.Sections))
-		}
-		sec := c.in.Sections[s.Section].Name
-		if count[sec] != 1 {
-			return nil, fmt.Errorf("plan symbol %s: section %d %s: objcopy names sections, and %d have this name", s.Name, s.Section, sec, count[sec])
-		}
-		flags := []string{s.Bind}
-		switch s.Type {
-		case "func":
-			flags = append(flags, "function")
-		case "object":
-			flags = append(flags, "object")
-		case "notype":
-		default:
-			return nil, fmt.Errorf("plan symbol %s: objcopy cannot add a %s symbol", s.Name, s.Type)
-		}
-		args = append(args, "--add-symbol", fmt.Sprintf("%s=%s:%#x,%s", s.Name, sec, s.Value, strings.Join(flags, ",")))
+	args, err := objcopyArgs(c.in, c.plan)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := tool("objcopy", append(args, r[1], c.theirs)...); err != nil {
 		return nil, err

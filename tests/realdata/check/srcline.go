@@ -19,7 +19,7 @@ func cmdSrcline(args []string) error {
 	vmlinux := fs.String("vmlinux", "", "vmlinux with DWARF")
 	tsv := fs.String("map-tsv", "", "the map of a srcline scan")
 	fs.Parse(args)
-	rows, err := readTable(*tsv, 9)
+	rows, err := readTable(*tsv, 11)
 	if err != nil {
 		return err
 	}

@@ -16,15 +16,17 @@ import (
 
 // mapRow is one alias of the map (docs/alias-map.md), TSV and JSON alike.
 type mapRow struct {
-	Alias   string `json:"alias"`
-	Name    string `json:"name"`
-	Object  string `json:"object"`
-	Section string `json:"section"`
-	Value   string `json:"value"`
-	Type    string `json:"type"`
-	TU      string `json:"tu"`
-	Srcline string `json:"srcline"`
-	Kprobe  string `json:"kprobe"`
+	Alias     string `json:"alias"`
+	Name      string `json:"name"`
+	Object    string `json:"object"`
+	Section   string `json:"section"`
+	Value     string `json:"value"`
+	Type      string `json:"type"`
+	TU        string `json:"tu"`
+	Srcline   string `json:"srcline"`
+	Kprobe    string `json:"kprobe"`
+	Traceable string `json:"traceable"`
+	Sympos    string `json:"sympos"`
 }
 
 type planFile struct {
@@ -265,11 +267,11 @@ func cmdUnique(args []string) error {
 	}
 
 	// The map, TSV and JSON, row for row.
-	rows, err := readTable(*tsvPath, 9)
+	rows, err := readTable(*tsvPath, 11)
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 || strings.Join(rows[0], "\t") != "alias\tname\tobject\tsection\tvalue\ttype\ttu\tsrcline\tkprobe" {
+	if len(rows) == 0 || strings.Join(rows[0], "\t") != "alias\tname\tobject\tsection\tvalue\ttype\ttu\tsrcline\tkprobe\ttraceable\tsympos" {
 		return fmt.Errorf("%s: no header line", *tsvPath)
 	}
 	rows = rows[1:]
@@ -293,7 +295,7 @@ func cmdUnique(args []string) error {
 	}
 	aliases := make([]mapRow, len(rows))
 	for i, r := range rows {
-		aliases[i] = mapRow{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+		aliases[i] = mapRow{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]}
 		if i < len(doc.Aliases) && doc.Aliases[i] != aliases[i] {
 			pmap.add("alias %d: TSV %+v, JSON %+v", i+1, aliases[i], doc.Aliases[i])
 		}
@@ -337,6 +339,30 @@ func cmdUnique(args []string) error {
 			modAliases[a.Object] = append(modAliases[a.Object], a)
 		}
 	}
+	// sympos (livepatch's old_sympos): a vmlinux symbol's position among
+	// those of its name in kallsyms, which is System.map's order.
+	smPos := map[nameValue]int{}
+	smCount := map[string]int{}
+	smLines, err := parseNM(sm, *sysmap)
+	if err != nil {
+		return err
+	}
+	for _, l := range smLines {
+		smCount[l.name]++
+		smPos[nameValue{l.name, l.value}] = smCount[l.name]
+	}
+	psympos := &problems{name: "sympos: kallsyms positions (System.map; module symbol tables)"}
+	nsympos := 0
+	checkSympos := func(a mapRow, want int) {
+		w := ""
+		if want > 0 {
+			w = fmt.Sprint(want)
+			nsympos++
+		}
+		if a.Sympos != w {
+			psympos.add("map row %+v: sympos %q, want %q", a, a.Sympos, w)
+		}
+	}
 	psyms := &problems{name: "syms: GNU nm -n vmlinux with each alias right after its original"}
 	sb, err := os.ReadFile(*symsPath)
 	if err != nil {
@@ -371,6 +397,7 @@ func cmdUnique(args []string) error {
 		if off, ok := strings.CutPrefix(a.Kprobe, "_text+0x"); !ok || textAddr+parseHex(off) != l.value {
 			psyms.add("map row %+v: kprobe is not _text+0x%x", a, l.value-textAddr)
 		}
+		checkSympos(a, smPos[nameValue{a.Name, l.value}])
 		take(candidate{place{-1, 0, l.value}, a.Name}, a)
 	}
 	if psyms.n == 0 && (next != len(vm) || ai != len(vmAliases)) {
@@ -433,6 +460,7 @@ func cmdUnique(args []string) error {
 			} else if err := m.checkProbe(a.Kprobe, orig, defined); err != nil {
 				pplan.add("%s: map row %+v: kprobe: %v", m.name, a, err)
 			}
+			checkSympos(a, m.obj.sympos(orig))
 			take(candidate{place{i, ps.Section, ps.Value}, a.Name}, a)
 		}
 	}
@@ -488,7 +516,8 @@ func cmdUnique(args []string) error {
 	fmt.Printf("unique: %d aliases, %d distinct, none of the %d symbol names of vmlinux and the modules\n",
 		len(aliases), len(seen), len(names))
 	fmt.Printf("syms: %d nm -n lines in order, %d alias lines each right after its original\n", next, ai)
-	return errs(pmap.err(), puniq.err(), pcand.err(), psyms.err(), pplan.err(), pcount.err())
+	fmt.Printf("sympos: %d aliases at the position livepatch counts, %d without one (it depends on load order)\n", nsympos, len(aliases)-nsympos)
+	return errs(pmap.err(), puniq.err(), pcand.err(), psyms.err(), pplan.err(), pcount.err(), psympos.err())
 }
 
 // boilerplate is what every module defines (docs/naming.md).
@@ -522,6 +551,31 @@ func (o *object) index() (map[symKey]*sym, map[string][]*sym) {
 		}
 	}
 	return at, defined
+}
+
+// sympos is orig's position among the module's symbols of its name as
+// kernel/module/kallsyms.c lists them: in symbol-table order, every defined
+// symbol while the module loads, only core ones (in an allocated section
+// not laid out as init, .init*) after its init. 0 where the two differ.
+func (o *object) sympos(orig *sym) int {
+	all, core := 0, 0
+	for i := range o.syms {
+		s := &o.syms[i]
+		if s.name != orig.name || s.section == uint32(elf.SHN_UNDEF) {
+			continue
+		}
+		all++
+		if int(s.section) < len(o.secs) && o.secs[s.section].Flags&elf.SHF_ALLOC != 0 && !strings.HasPrefix(o.secNames[s.section], ".init") {
+			core++
+		}
+		if s == orig {
+			if core != all {
+				return 0
+			}
+			return core
+		}
+	}
+	return 0
 }
 
 // checkProbe checks a module kprobe location MOD:SYM[+0xOFF]: MOD is the

@@ -141,7 +141,23 @@ func TestDir(t *testing.T) {
 	if got := read(empty); got != "x=5" {
 		t.Fatalf("empty directory holds %q", got)
 	}
-	if ents, _ := os.ReadDir(root); len(ents) != 2 {
+	// A link to an empty directory: the directory is filled, the link kept.
+	target := filepath.Join(root, "target")
+	os.Mkdir(target, 0o755)
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(link, map[string]string{"y": "6"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(target); got != "y=6" {
+		t.Fatalf("directory behind a link holds %q", got)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link is gone: %v %v", st, err)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 4 {
 		t.Fatalf("temporary directories left: %v", ents)
 	}
 }

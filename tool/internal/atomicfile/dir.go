@@ -21,6 +21,11 @@ type Dir struct {
 // CreateDir starts writing the directory path. Its files may be written
 // concurrently.
 func CreateDir(path string) (*Dir, error) {
+	// A symbolic link to a directory (out -> /scratch/out) is kept: the
+	// directory it names is the one replaced, from beside it.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	parent := filepath.Dir(filepath.Clean(path))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err

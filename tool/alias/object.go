@@ -109,15 +109,7 @@ func SortSymbols(syms []Symbol) {
 	for i := range syms {
 		lines[i] = syms[i].Line
 	}
-	perm := listing.Order(lines)
-	if perm == nil {
-		return
-	}
-	sorted := make([]Symbol, len(syms))
-	for i, j := range perm {
-		sorted[i] = syms[j]
-	}
-	copy(syms, sorted)
+	listing.Permute(syms, listing.Order(lines))
 }
 
 func (o *Object) findText() {

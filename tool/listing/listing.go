@@ -77,16 +77,19 @@ func Compare(a, b *Line) int {
 func Less(a, b *Line) bool { return Compare(a, b) < 0 }
 
 // Sort sorts lines into nm -n order, keeping the order of equal lines.
-func Sort(lines []Line) {
-	perm := Order(lines)
+func Sort(lines []Line) { Permute(lines, Order(lines)) }
+
+// Permute puts s in the order perm gives (Order's: element i becomes
+// s[perm[i]]); a nil perm leaves s as it is.
+func Permute[T any](s []T, perm []int32) {
 	if perm == nil {
 		return
 	}
-	out := make([]Line, len(lines))
+	out := make([]T, len(s))
 	for i, j := range perm {
-		out[i] = lines[j]
+		out[i] = s[j]
 	}
-	copy(lines, out)
+	copy(s, out)
 }
 
 // Order returns the permutation that sorts lines into nm -n order, keeping

@@ -169,16 +169,16 @@ func moduleBoilerplate(name string) bool {
 // finds it by neither. Both ways, the duplicate is the C name's, and so is
 // the alias (s_show@kernel/kallsyms.c for s_show.llvm.8812).
 func cName(name string) string {
-	i := strings.LastIndex(name, ".llvm.")
-	if i <= 0 || i+len(".llvm.") == len(name) {
+	// From the end: most names end in no digit and cost one comparison.
+	j := len(name)
+	for j > 0 && name[j-1] >= '0' && name[j-1] <= '9' {
+		j--
+	}
+	const suffix = ".llvm."
+	if j == len(name) || j <= len(suffix) || name[j-len(suffix):j] != suffix {
 		return name
 	}
-	for _, c := range name[i+len(".llvm."):] {
-		if c < '0' || c > '9' {
-			return name
-		}
-	}
-	return name[:i]
+	return name[:j-len(suffix)]
 }
 
 // compilerStatic matches names gcc gives function-local statics and switch

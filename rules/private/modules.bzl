@@ -38,7 +38,9 @@ def _rewrite_all(ctx, info):
         use_default_shell_env = False,
     )
     return [
-        DefaultInfo(files = depset([out])),
+        # As runfiles too: a test or binary with the modules in its data
+        # finds them there.
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
         KasAliasModulesInfo(originals = {}, rewritten = {}, rewritten_dir = out),
     ]
 
@@ -72,7 +74,7 @@ def _kas_alias_modules_impl(ctx):
         rewritten[name] = out
     groups = {name: depset([f]) for name, f in rewritten.items()}
     return [
-        DefaultInfo(files = depset(rewritten.values())),
+        DefaultInfo(files = depset(rewritten.values()), runfiles = ctx.runfiles(files = rewritten.values())),
         OutputGroupInfo(**groups),
         KasAliasModulesInfo(originals = originals, rewritten = rewritten, rewritten_dir = None),
     ]

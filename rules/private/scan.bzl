@@ -75,8 +75,9 @@ def _kas_alias_symbols_impl(ctx):
         ),
         use_default_shell_env = False,
     )
+    default = ([syms] if syms else []) + [map_tsv, map_json]
     return [
-        DefaultInfo(files = depset(([syms] if syms else []) + [map_tsv, map_json])),
+        DefaultInfo(files = depset(default), runfiles = ctx.runfiles(files = default)),
         OutputGroupInfo(
             syms = depset([syms] if syms else []),
             map_tsv = depset([map_tsv]),

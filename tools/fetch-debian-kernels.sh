@@ -11,7 +11,8 @@
 # Prints the directory of each kernel asked for, one a line, in argument order:
 #   ${KAS_ALIAS_CACHE:-$HOME/.cache/kas_alias}/debian-<series>/
 #     vmlinux System.map the -dbg package's (vmlinux with .symtab and DWARF)
-#     config             the -unsigned package's
+#     config vmlinuz     the -unsigned package's (vmlinuz: the bootable image,
+#                        for the boot of the stock kernel in tests/realdata)
 #     modules/           its lib/modules/<abi>/ as shipped (6.1 .ko, 6.12 .ko.xz),
 #                        with modules.order, modules.builtin, modules.builtin.modinfo
 #     modules-ko/        6.12 only: the same tree with every .ko.xz decompressed to .ko
@@ -32,7 +33,7 @@
 set -euo pipefail
 
 CACHE=${KAS_ALIAS_CACHE:-$HOME/.cache/kas_alias}
-LAYOUT=2 # bump when what a kernel directory holds changes
+LAYOUT=3 # bump when what a kernel directory holds changes
 log() { printf 'fetch-debian-kernels: %s\n' "$*" >&2; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 die() { log "$*"; exit 1; }
@@ -135,8 +136,9 @@ fetch() {
 	mv "$tmp/x/$b/vmlinux-$abi-amd64" "$tmp/vmlinux"
 	mv "$tmp/x/$b/System.map-$abi-amd64" "$tmp/System.map"
 	t2=$(date +%s.%N)
-	data "$tmp/debs/${img}_"*.deb | tar -x -C "$tmp/x" "./boot/config-$abi-amd64" "./lib/modules/$abi-amd64"
+	data "$tmp/debs/${img}_"*.deb | tar -x -C "$tmp/x" "./boot/config-$abi-amd64" "./boot/vmlinuz-$abi-amd64" "./lib/modules/$abi-amd64"
 	mv "$tmp/x/boot/config-$abi-amd64" "$tmp/config"
+	mv "$tmp/x/boot/vmlinuz-$abi-amd64" "$tmp/vmlinuz"
 	mv "$tmp/x/lib/modules/$abi-amd64" "$tmp/modules"
 	[ -s "$tmp/modules/modules.order" ] || die "$img: no modules.order"
 	local n nxz

@@ -5,7 +5,7 @@
 #
 #   apt:       bazel-bootstrap 4.2.3 (+ bazel-skylib, bazel-platforms), binutils,
 #              gcc cross compilers, llvm and clang, compressors, nginx (remote cache test),
-#              kernel build + QEMU boot packages (examples/kernel)
+#              kernel build + QEMU boot packages, x86_64 and arm64 (examples/kernel)
 #   Go proxy:  golang.org/toolchain@v0.0.1-go$GO_SDK_VERSION -> .bazeldeps/go_sdk (+ std .a, pack)
 #              github.com/bazelbuild/rules_go@v0.34.0         -> .bazeldeps/rules_go (patched)
 #              github.com/bazelbuild/bazel-gazelle@v0.39.1    -> .bazeldeps/bin/gazelle
@@ -22,11 +22,11 @@ BUILDIFIER_VERSION=8.2.1
 
 APT_PACKAGES=(
   bazel-bootstrap bazel-skylib bazel-platforms patch git ca-certificates
-  binutils gcc libc6-dev llvm clang clang-19 lld-19 xz-utils zstd gzip
+  binutils gcc libc6-dev llvm clang clang-19 lld-19 llvm-19 xz-utils zstd gzip
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-s390x-linux-gnu gcc-powerpc-linux-gnu gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu
   nginx-light time hyperfine
-  make flex bison bc libelf-dev libssl-dev openssl cpio kmod qemu-system-x86 busybox-static
+  make flex bison bc libelf-dev libssl-dev openssl cpio kmod qemu-system-x86 qemu-system-arm busybox-static
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -53,8 +53,11 @@ step "same input bytes, two Bazels: KasAlias* outputs of 4.2.3 and 7.7.1 byte-id
 ./tests/integration/bazel4_vs_7.sh
 ./tools/bazel7.sh shutdown
 
-step "kernel end to end: linux-source-6.1 built with KAS_ALIAS, booted under QEMU (examples/kernel)"
+step "kernel end to end, x86_64: linux-source-6.1 and 6.12 (signatures enforced) built with KAS_ALIAS, booted under QEMU (examples/kernel:e2e)"
 bazel test //examples/kernel:e2e
+
+step "kernel end to end, arm64: linux-source-6.12 with Clang ThinLTO and kCFI, signatures enforced, booted under qemu-system-aarch64 (examples/kernel:e2e_arm64)"
+bazel test //examples/kernel:e2e_arm64
 
 step "integration: remote cache across checkouts, determinism, incremental rebuild (tests/integration/remote_cache.sh)"
 ./tests/integration/remote_cache.sh

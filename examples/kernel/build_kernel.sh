@@ -4,18 +4,27 @@
 #   VARIANT... relinked with KAS_ALIAS="kas_alias filter FLAGS" (--variant)
 # The relinks reuse the baseline's objects: only vmlinux and bzImage change.
 #
-# usage: build_kernel.sh TARBALL PATCH KAS_ALIAS_BIN OUTDIR
+# usage: build_kernel.sh TARBALL PATCH KAS_ALIAS_BIN OUTDIR [--arch x86_64|arm64]
+#                        [--llvm SUFFIX] [--signing-key PEM] [--extra-module FILE]...
 #                        --config FRAGMENT... --variant NAME=FLAGS...
-# FRAGMENT: lines "OPTION y|m|n" applied on top of tinyconfig, in order.
-# OUTDIR receives: baseline.bzImage, baseline.System.map, and per variant
-# NAME.bzImage, NAME.System.map, NAME.vmlinux; configfs.ko, gen_init_cpio,
-# config, build.log.
+# FRAGMENT: lines "OPTION y|m|n" or 'OPTION "string"' applied on top of
+# tinyconfig, in order. --llvm: build with LLVM=SUFFIX (clang-19, ld.lld-19...
+# for -19); gcc otherwise. --signing-key: the module signing key and
+# certificate (kbuild's certs/signing_key.pem layout), copied into the build
+# tree as kas_alias_signing_key.pem, where a fragment's MODULE_SIG_KEY names it.
+# --extra-module: the Kbuild and sources of one out-of-tree module, built
+# against the baseline tree (OUTDIR/<its obj-m>.ko).
+# OUTDIR receives: baseline.IMAGE, baseline.System.map, and per variant
+# NAME.IMAGE, NAME.System.map, NAME.vmlinux (IMAGE: bzImage on x86_64, Image
+# on arm64); configfs.ko, gen_init_cpio, config, build.log; with
+# --signing-key also the kernel's own sign-file.
 # Env: KERNEL_JOBS (default 2), KERNEL_WORKDIR (default: a fresh temp dir,
 # removed on exit; set it to keep the tree for debugging).
 set -euo pipefail
 
 usage() { echo "usage: $0 TARBALL PATCH KAS_ALIAS_BIN OUTDIR --config FRAGMENT... --variant NAME=FLAGS..." >&2; exit 2; }
 [ $# -ge 4 ] || usage
+ARCH_=x86_64 LLVM_="" KEY="" EXTRA=()
 abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 TARBALL=$(abspath "$1")
 PATCH=$(abspath "$2")
@@ -27,12 +36,21 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--config) FRAGMENTS+=("$(abspath "$2")") ;;
 	--variant) VARIANTS+=("$2") ;;
+	--arch) ARCH_=$2 ;;
+	--llvm) LLVM_=$2 ;;
+	--signing-key) KEY=$(abspath "$2") ;;
+	--extra-module) EXTRA+=("$(abspath "$2")") ;;
 	*) usage ;;
 	esac
 	shift 2 || usage
 done
 [ ${#FRAGMENTS[@]} -gt 0 ] || usage
 JOBS=${KERNEL_JOBS:-2}
+case "$ARCH_" in
+x86_64) IMAGE=bzImage IMAGE_PATH=arch/x86/boot/bzImage ;;
+arm64) IMAGE=Image IMAGE_PATH=arch/arm64/boot/Image ;;
+*) echo "build_kernel.sh: --arch $ARCH_: x86_64 or arm64" >&2; exit 2 ;;
+esac
 
 if [ ! -s "$TARBALL" ]; then
 	echo "build_kernel.sh: no kernel source tarball at $TARBALL" >&2
@@ -77,7 +95,9 @@ fi
 # The scratch directory's name stays out of the binaries: DWARF names units
 # relative to the source tree (kernel/kallsyms.c), as Debian's kernels do.
 PREFIX_MAP="-fdebug-prefix-map=$SRC/= -fdebug-prefix-map=$BLD=."
-MK=(make -C "$SRC" O="$BLD" ARCH=x86_64 -j"$JOBS" KCFLAGS="$PREFIX_MAP" KAFLAGS="$PREFIX_MAP")
+MK=(make -C "$SRC" O="$BLD" ARCH="$ARCH_" ${LLVM_:+LLVM="$LLVM_"} -j"$JOBS" KCFLAGS="$PREFIX_MAP" KAFLAGS="$PREFIX_MAP")
+mkdir -p "$BLD"
+[ -z "$KEY" ] || cp "$KEY" "$BLD/kas_alias_signing_key.pem"
 
 say "configure: tinyconfig + ${FRAGMENTS[*]##*/}"
 "${MK[@]}" tinyconfig >>"$LOG" 2>&1 || fail "make tinyconfig"
@@ -90,6 +110,7 @@ while read -r opt val; do
 	y) args+=(-e "$opt") ;;
 	m) args+=(-m "$opt") ;;
 	n) args+=(-d "$opt") ;;
+	\"*\") v=${val#\"} && args+=(--set-str "$opt" "${v%\"}") ;;
 	*) fail "bad config line: $opt $val" ;;
 	esac
 done <"$W/options"
@@ -105,10 +126,21 @@ while read -r opt val; do
 done <"$W/options"
 cp "$BLD/.config" "$OUT/config"
 
-say "build baseline (no KAS_ALIAS): bzImage modules, -j$JOBS"
-"${MK[@]}" bzImage modules >>"$LOG" 2>&1 || fail "baseline build"
+say "build baseline (no KAS_ALIAS): $ARCH_ ${LLVM_:+LLVM=$LLVM_ }$IMAGE modules, -j$JOBS"
+"${MK[@]}" "$IMAGE" modules >>"$LOG" 2>&1 || fail "baseline build"
 ! grep -q KASALIAS "$LOG" || fail "baseline build ran the KAS_ALIAS filter"
-cp "$BLD/arch/x86/boot/bzImage" "$OUT/baseline.bzImage"
+cp "$BLD/$IMAGE_PATH" "$OUT/baseline.$IMAGE"
+[ -z "$KEY" ] || cp "$BLD/scripts/sign-file" "$OUT/sign-file"
+if [ ${#EXTRA[@]} -gt 0 ]; then
+	say "build the out-of-tree module of ${EXTRA[*]##*/}"
+	# Inside the build tree, so that DWARF names its units by the prefix map.
+	X=$BLD/extra_module
+	rm -rf "$X" && mkdir -p "$X" && cp "${EXTRA[@]}" "$X/"
+	"${MK[@]}" M="$X" modules >>"$LOG" 2>&1 || fail "out-of-tree module build"
+	for m in $(sed -n 's/^obj-m *:= *\(.*\)\.o$/\1/p' "$X/Kbuild"); do
+		cp "$X/$m.ko" "$OUT/$m.ko"
+	done
+fi
 cp "$BLD/System.map" "$OUT/baseline.System.map"
 cp "$BLD/fs/configfs/configfs.ko" "$OUT/configfs.ko"
 cp "$BLD/usr/gen_init_cpio" "$OUT/gen_init_cpio"
@@ -117,11 +149,11 @@ relink() { # VARIANT KAS_ALIAS-command
 	say "relink $1: KAS_ALIAS=\"$2\""
 	local before
 	before=$(grep -c KASALIAS "$LOG" || true)
-	"${MK[@]}" KAS_ALIAS="$2" bzImage >>"$LOG" 2>&1 || fail "$1 relink"
+	"${MK[@]}" KAS_ALIAS="$2" "$IMAGE" >>"$LOG" 2>&1 || fail "$1 relink"
 	[ "$(grep -c KASALIAS "$LOG")" -gt "$before" ] || fail "$1 relink did not run the filter"
 	grep -qF "KAS_ALIAS=\"$2\"" "$BLD/.vmlinux.cmd" || fail "$1: vmlinux not linked with KAS_ALIAS"
 	cmp -s "$BLD/System.map" "$OUT/baseline.System.map" && fail "$1: System.map has no alias lines"
-	cp "$BLD/arch/x86/boot/bzImage" "$OUT/$1.bzImage"
+	cp "$BLD/$IMAGE_PATH" "$OUT/$1.$IMAGE"
 	cp "$BLD/System.map" "$OUT/$1.System.map"
 	cp "$BLD/vmlinux" "$OUT/$1.vmlinux"
 }

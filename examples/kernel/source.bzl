@@ -1,4 +1,4 @@
-"""The repository of Debian's linux-source-6.1 tarball, for examples/kernel."""
+"""A repository exposing one file tools/fetch-kernel-source.sh fetched (a kernel source tarball, busybox), for examples/kernel."""
 
 def _kernel_source_repository_impl(rctx):
     root = rctx.path(Label("//:WORKSPACE")).dirname

@@ -45,7 +45,7 @@ while read -r alias spec want; do
 	fi
 	case "$want:$got" in
 	yes:accepted) yes=$((yes + 1)) ;;
-	notrace:refused* | init:refused* | blacklist:refused*) refused=$((refused + 1)) ;;
+	notrace:refused* | init:refused* | blacklist:refused* | insn:refused*) refused=$((refused + 1)) ;;
 	unknown:*) unknown=$((unknown + 1)) ;;
 	*)
 		bad=$((bad + 1))

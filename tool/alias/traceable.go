@@ -18,6 +18,7 @@ const (
 	TraceNotrace   Traceable = "notrace"
 	TraceInit      Traceable = "init"
 	TraceBlacklist Traceable = "blacklist"
+	TraceInsn      Traceable = "insn"
 	TraceUnknown   Traceable = "unknown"
 )
 
@@ -32,6 +33,8 @@ func (t Traceable) Why() string {
 		return "it is init code, freed after boot"
 	case TraceBlacklist:
 		return "it is on the kprobe blacklist (NOKPROBE_SYMBOL, __kprobes, noinstr or entry code)"
+	case TraceInsn:
+		return "x86 kprobes cannot single-step or emulate its first instruction (an indirect jump or call through memory, a far one, int3, iret, a move to SS or VMX; EOPNOTSUPP)"
 	case TraceUnknown:
 		return "the kernel image does not tell whether a kprobe there is accepted"
 	case "":
@@ -90,6 +93,9 @@ const (
 	ProbeBlacklisted
 	// ProbeUndecided: on the blacklist on some machines only.
 	ProbeUndecided
+	// ProbeInsn: the instruction a kprobe there lands on is one the
+	// architecture's kprobes refuse (x86: prepare_emulation()).
+	ProbeInsn
 )
 
 // tri is no, yes or unsure.
@@ -245,8 +251,9 @@ func (t *tracer) symbolFacts(o *Object, s *Symbol) (traced, black tri) {
 
 // verdict decides for the code symbol s of o. The kernel refuses a
 // function without an ftrace location first (trace_kprobe.c), then code
-// that is not text after boot or is blacklisted (register_kprobe); the
-// verdict names the lasting reason first: init, blacklist, notrace. A
+// that is not text after boot or is blacklisted (register_kprobe), then an
+// instruction it cannot take (arch_prepare_kprobe); the verdict names the
+// lasting reason first: init, blacklist, notrace, insn. A
 // symbol named "foo.part.0" is let through, or refused, by what is true
 // of "foo" as well.
 func (t *tracer) verdict(o *Object, s *Symbol) Traceable {
@@ -289,6 +296,8 @@ func (t *tracer) verdict(o *Object, s *Symbol) Traceable {
 		return TraceNotrace
 	case black == unsure || notrace == unsure:
 		return TraceUnknown
+	case s.Probe&ProbeInsn != 0:
+		return TraceInsn
 	}
 	return TraceYes
 }

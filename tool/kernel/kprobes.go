@@ -54,6 +54,9 @@ func readKprobes(f *elfread.File, obj *alias.Object) error {
 		if im.Undecided(sec, s.Value) {
 			p |= alias.ProbeUndecided
 		}
+		if p&alias.ProbeFtrace == 0 && kprobe.InsnRefused(f, s.Section, s.Value) {
+			p |= alias.ProbeInsn
+		}
 		s.Probe = p
 	}
 	return nil

@@ -30,6 +30,9 @@ func ltoSources(version string) map[string]string {
 // duplicated, and aliased by it, on x86_64 (with kCFI's __cfi_ symbols,
 // treated as __pfx_ ones are) and aarch64, whether the kernel's kallsyms
 // strips the suffix (6.1) or keeps it (6.12): the aliases are the same.
+// Without DWARF, the promoted s_show is a hidden local listed after every
+// unit's own symbols, so no STT_FILE tells its unit: tu gives it no alias
+// (rather than b.c's name).
 func TestThinLTO(t *testing.T) {
 	for _, c := range []struct {
 		triple string
@@ -38,11 +41,14 @@ func TestThinLTO(t *testing.T) {
 		{"x86_64-linux-gnu", []string{"-fsanitize=kcfi"}},
 		{"aarch64-linux-gnu", nil},
 	} {
-		for _, version := range []string{"6.1.0-57-arm64", "6.12.48+deb12-arm64"} {
-			t.Run(c.triple+"/"+version, func(t *testing.T) {
+		for _, v := range []struct{ version, debug string }{
+			{"6.1.0-57-arm64", "-g"}, {"6.12.48+deb12-arm64", "-g"}, {"6.12.48+deb12-arm64", "-g0"},
+		} {
+			version, dwarf := v.version, v.debug == "-g"
+			t.Run(c.triple+"/"+version+v.debug, func(t *testing.T) {
 				dir := t.TempDir()
 				ccfixture.WriteFiles(t, dir, ltoSources(version))
-				cc := append([]string{"--target=" + c.triple, "-O2", "-g", "-flto=thin", "-ffreestanding", "-fno-pic"}, c.flags...)
+				cc := append([]string{"--target=" + c.triple, "-O2", v.debug, "-flto=thin", "-ffreestanding", "-fno-pic"}, c.flags...)
 				for _, u := range []string{"a", "b"} {
 					ccfixture.Run(t, dir, ccfixture.Clang(t), append(cc, "-c", u+".c", "-o", u+".o")...)
 				}
@@ -66,9 +72,12 @@ func TestThinLTO(t *testing.T) {
 					}
 					aliasLines := regexp.MustCompile(`(?m)^[0-9a-f]+ [tT] \S*(@|__[0-9]+$)\S*$`).FindAllString(string(got), -1)
 					var want []string
-					if scheme == alias.TU {
+					switch {
+					case scheme == alias.TU && dwarf:
 						want = []string{promoted[1] + " t s_show@a.c", plain[1] + " t s_show@b.c"}
-					} else {
+					case scheme == alias.TU:
+						want = []string{plain[1] + " t s_show@b.c"}
+					default:
 						// counter aliases every duplicate, __cfi_ and __pfx_ included.
 						want = []string{promoted[1] + " t s_show__", plain[1] + " t s_show__"}
 						if strings.Contains(nm, " __cfi_s_show\n") {

@@ -103,8 +103,11 @@ func (t fileTable) names() []string {
 // symbolOf is listing line l with what ELF symbol s adds to it.
 func symbolOf(l listing.Line, s *elfread.Symbol, files fileTable) alias.Symbol {
 	sym := alias.Symbol{Line: l, Section: s.Section, StValue: s.Value, Size: s.Size, Bind: s.Bind, Type: s.Type, Other: s.Other}
-	if s.Bind == elf.STB_LOCAL {
-		sym.File = files.index(s.File) // STT_FILE tells only locals' unit
+	// STT_FILE tells only locals' unit, and not that of a hidden local: a
+	// global the linker made local (ThinLTO's promoted NAME.llvm.DIGITS
+	// among them), listed after every unit's own locals.
+	if s.Bind == elf.STB_LOCAL && elf.ST_VISIBILITY(s.Other) != elf.STV_HIDDEN {
+		sym.File = files.index(s.File)
 	}
 	return sym
 }

@@ -33,10 +33,21 @@ check() { # NAME DETAIL CONDITION...: PASS if the condition command succeeds
 	shift 2
 	if "$@"; then say "PASS $c $d"; else say "FAIL $c $d"; fi
 }
-# kprobe_profile line: EVENT NHIT NMISS; prints NHIT of event $1.
-hits() { awk -v e="$1" '$1 == e { print $2 }' $T/kprobe_profile; }
-is_zero() { [ "$1" = 0 ]; }
-is_pos() { [ -n "$1" ] && [ "$1" -gt 0 ]; }
+# hits_in SNAPSHOT EVENT: NHIT of EVENT in a saved copy of kprobe_profile's
+# first two columns (EVENT NHIT).
+hits_in() { echo "$1" | awk -v e="$2" '$1 == e { print $2 }'; }
+# expect_probe ACCEPTED REFUSED EVENT SPEC TRACEABLE: defines kprobe EVENT
+# at SPEC, which the kernel must accept where the map says TRACEABLE "yes"
+# (PASS ACCEPTED) and refuse where it says why not (PASS REFUSED).
+expect_probe() {
+	if echo "p:kprobes/$3 $4" >>$T/kprobe_events 2>/tmp/err; then
+		if [ "$5" = yes ]; then say "PASS $1 $3 $4"; else say "FAIL $2 $3 $4: accepted, the map says $5"; fi
+	elif [ "$5" = yes ]; then
+		say "FAIL $1 $3 $4: $(cat /tmp/err)"
+	else
+		say "PASS $2 $3 $4 ($5): $(cat /tmp/err)"
+	fi
+}
 
 echo
 say "BOOTED mode=$MODE kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
@@ -76,13 +87,7 @@ while read -r alias off trig tr; do
 	i=$((i + 1))
 	spec=$alias
 	[ "$MODE" = alias ] || spec=$off
-	if echo "p:kprobes/kas$i $spec" >>$T/kprobe_events 2>/tmp/err; then
-		if [ "$tr" = yes ]; then say "PASS probe-accepted kas$i $spec"; else say "FAIL probe-refused kas$i $spec: accepted, the map says $tr"; fi
-	elif [ "$tr" = yes ]; then
-		say "FAIL probe-accepted kas$i $spec: $(cat /tmp/err)"
-	else
-		say "PASS probe-refused kas$i $spec ($tr): $(cat /tmp/err)"
-	fi
+	expect_probe probe-accepted probe-refused "kas$i" "$spec" "$tr"
 done <$K/probes
 sed 's/^/KAS_E2E: INFO kprobe_events /' $T/kprobe_events
 
@@ -103,8 +108,8 @@ while read -r alias off trig tr; do
 	j=0
 	while read -r a2 o2 t2 r2; do
 		j=$((j + 1))
-		b=$(echo "$before" | awk -v e="kas$j" '$1 == e { print $2 }')
-		a=$(echo "$after" | awk -v e="kas$j" '$1 == e { print $2 }')
+		b=$(hits_in "$before" "kas$j")
+		a=$(hits_in "$after" "kas$j")
 		d=$((${a:-0} - ${b:-0}))
 		if [ $j = $i ]; then own=$d; else others=$((others + d)); fi
 	done <$K/probes
@@ -173,13 +178,7 @@ if [ "$MODE" = alias ]; then
 		# A spec with both '/' and ':' is taken for a uprobe (PATH:OFFSET):
 		# an alias with a path in it is probed unqualified (it is unique).
 		[ "${alias#*/}" = "$alias" ] || spec=$alias
-		if echo "p:kprobes/mod$i $spec" >>$T/kprobe_events 2>/tmp/err; then
-			if [ "$tr" = yes ]; then say "PASS module-probe mod$i $spec"; else say "FAIL module-probe-refused mod$i $spec: accepted, the map says $tr"; fi
-		elif [ "$tr" = yes ]; then
-			say "FAIL module-probe mod$i $spec: $(cat /tmp/err)"
-		else
-			say "PASS module-probe-refused mod$i $spec ($tr): $(cat /tmp/err)"
-		fi
+		expect_probe module-probe module-probe-refused "mod$i" "$spec" "$tr"
 	done <$K/modprobes
 	sed 's/^/KAS_E2E: INFO kprobe_events /' $T/kprobe_events
 	# Each module probe with a trigger fires on reading it, and no other
@@ -199,8 +198,8 @@ if [ "$MODE" = alias ]; then
 			while read -r m2 a2 n2 r2 t2; do
 				j=$((j + 1))
 				[ "$r2" = yes ] && [ "$t2" != - ] || continue
-				b=$(echo "$before" | awk -v e="mod$j" '$1 == e { print $2 }')
-				a=$(echo "$after" | awk -v e="mod$j" '$1 == e { print $2 }')
+				b=$(hits_in "$before" "mod$j")
+				a=$(hits_in "$after" "mod$j")
 				d=$((${a:-0} - ${b:-0}))
 				if [ $j = $i ]; then own=$d; else others=$((others + d)); fi
 			done <$K/modprobes

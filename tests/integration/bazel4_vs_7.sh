@@ -28,10 +28,10 @@ for f in vmlinux configfs.ko nf-nat.ko; do
 done
 chmod -R u+w tests/same_input/in
 
-# The plans are not default outputs: ask for them, or Bazel 7 (whose
-# --remote_download_outputs defaults to toplevel) leaves them in its disk
-# cache when the scan is a cache hit.
-want=(--output_groups=+plans //tests/same_input:aliased)
+# The plans are not default outputs: ask the scan target for them, or Bazel 7
+# (whose --remote_download_outputs defaults to toplevel) leaves them in its
+# disk cache when the scan is a cache hit.
+want=(--output_groups=+plans //tests/same_input:aliased //tests/same_input:aliased_symbols)
 bazel build --noshow_progress "${want[@]}"
 ./tools/bazel7.sh build --noshow_progress "${want[@]}"
 out7="$SID$(./tools/bazel7.sh info bazel-bin 2>/dev/null)/tests/same_input"
